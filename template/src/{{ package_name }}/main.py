@@ -1,0 +1,36 @@
+"""The index page, the health check and plain-text error messages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template
+from werkzeug.exceptions import HTTPException
+
+from .db import get_db
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    """List the enabled recipes with links to try."""
+    recipes = [name for name in current_app.blueprints if name != "main"]
+    return render_template("index.html", recipes=recipes)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    """Answer 200 when the app can query its database, 503 otherwise."""
+    try:
+        get_db().execute("SELECT 1").fetchone()
+    except Exception as error:  # any failure means "not healthy"
+        current_app.logger.warning("Health check failed: %s", error)
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}, 200
+
+
+@bp.app_errorhandler(HTTPException)
+def plain_error(error: HTTPException) -> Response:
+    """Answer errors with one readable line (curl users see the reason, not an HTML page)."""
+    return Response(
+        f"{error.code} {error.name}: {error.description}\n", error.code, mimetype="text/plain"
+    )

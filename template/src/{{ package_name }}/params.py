@@ -1,0 +1,66 @@
+"""Query-string parsing that answers 400 before a stream starts, never in the middle of one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from flask import abort, request
+
+
+def integer(name: str, *, default: int | None, minimum: int, maximum: int) -> int | None:
+    """Read a whole number between `minimum` and `maximum`."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        abort(400, f"{name} must be a whole number from {minimum} to {maximum}, not {raw!r}.")
+    return int(raw)
+
+
+def flag(name: str, *, default: bool) -> bool:
+    """Read a yes/no switch written as 1/0, true/false or yes/no."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    value = raw.lower()
+    if value not in {"1", "0", "true", "false", "yes", "no"}:
+        abort(400, f"{name} must be 1 or 0 (true/false, yes/no), not {raw!r}.")
+    return value in {"1", "true", "yes"}
+
+
+def iso_date(name: str) -> date | None:
+    """Read an optional date written as YYYY-MM-DD."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"{name} must be a date written as YYYY-MM-DD, not {raw!r}.")
+
+
+def subset(name: str, allowed: Sequence[str]) -> list[str]:
+    """Read a comma-separated selection from `allowed`, in the order given; all when absent."""
+    raw = request.args.get(name)
+    if raw is None:
+        return list(allowed)
+    chosen = raw.split(",")
+    unknown = [item for item in chosen if item not in allowed]
+    if unknown or not raw or len(set(chosen)) != len(chosen):
+        abort(
+            400,
+            f"{name} must be distinct, comma-separated names from {', '.join(allowed)}; "
+            f"got {raw!r}.",
+        )
+    return chosen
+
+
+def text(name: str, *, max_length: int) -> str:
+    """Read a required, non-empty text value of at most `max_length` characters."""
+    raw = request.args.get(name, "")
+    if not raw.strip():
+        abort(400, f"{name} is required.")
+    if len(raw) > max_length:
+        abort(400, f"{name} must be at most {max_length} characters, not {len(raw)}.")
+    return raw

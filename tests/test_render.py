@@ -1,0 +1,114 @@
+"""Render answer combinations, check the exact files, then lint and test each project."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+import yaml
+
+from .conftest import run_project_checks
+
+BASE_FILES = {
+    ".copier-answers.yml",
+    ".gitignore",
+    "README.md",
+    "pyproject.toml",
+    "src/{pkg}/__init__.py",
+    "src/{pkg}/db.py",
+    "src/{pkg}/main.py",
+    "src/{pkg}/params.py",
+    "src/{pkg}/schema.sql",
+    "src/{pkg}/seed.py",
+    "src/{pkg}/server.py",
+    "src/{pkg}/streaming.py",
+    "src/{pkg}/static/style.css",
+    "src/{pkg}/templates/base.html",
+    "src/{pkg}/templates/index.html",
+    "tests/conftest.py",
+    "tests/test_factory.py",
+}
+RECIPE_FILES = {
+    "csv_export": {
+        "src/{pkg}/csv_export.py",
+        "src/{pkg}/templates/recipes/csv_export.html",
+        "tests/test_csv_export.py",
+    },
+    "template_stream": {
+        "src/{pkg}/template_stream.py",
+        "src/{pkg}/templates/timeline.html",
+        "src/{pkg}/templates/recipes/template_stream.html",
+        "tests/test_template_stream.py",
+    },
+    "context_stream": {
+        "src/{pkg}/context_stream.py",
+        "src/{pkg}/templates/recipes/context_stream.html",
+        "tests/test_context_stream.py",
+    },
+}
+SERVER_FILES = {"gunicorn": {"gunicorn.conf.py"}, "waitress": set()}
+ALL_RECIPES = ["csv_export", "template_stream", "context_stream"]
+
+CASES = {
+    "defaults": {},
+    "csv_export only": {"recipes": ["csv_export"]},
+    "template_stream only": {"recipes": ["template_stream"]},
+    "context_stream only": {"recipes": ["context_stream"]},
+    "no recipe": {"recipes": []},
+    "waitress": {"wsgi_server": "waitress"},
+    "python 3.12, waitress, two recipes": {
+        "python_version": "3.12",
+        "wsgi_server": "waitress",
+        "recipes": ["template_stream", "csv_export"],
+    },
+    "python 3.13, other names": {
+        "python_version": "3.13",
+        "project_name": "Inventory Feed",
+        "author_name": 'Zoë "Z" Doe',
+        "description": 'Streams the warehouse\'s stock, "live".',
+    },
+}
+
+
+def expected_files(package: str, recipes: list[str], server: str) -> set[str]:
+    names = set(BASE_FILES) | SERVER_FILES[server]
+    for recipe in recipes:
+        names |= RECIPE_FILES[recipe]
+    return {name.format(pkg=package) for name in names}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answers", CASES.values(), ids=CASES.keys())
+def test_rendered_project_passes_its_own_checks(render, answers) -> None:
+    project = render(**answers)
+    stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    package = stored["package_name"]
+    recipes = answers.get("recipes", ALL_RECIPES)
+    server = answers.get("wsgi_server", "gunicorn")
+    assert stored["recipes"] == [recipe for recipe in ALL_RECIPES if recipe in recipes]
+
+    files = {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
+    assert files == expected_files(package, recipes, server)
+
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert metadata["name"] == stored["project_slug"]
+    assert metadata["requires-python"] == f">={answers.get('python_version', '3.11')}"
+    assert metadata["description"] == stored["description"]
+    assert metadata["authors"] == [{"name": stored["author_name"], "email": stored["author_email"]}]
+    assert any(dependency.startswith(server) for dependency in metadata["dependencies"])
+
+    result = run_project_checks(project)
+    assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def test_defaults_derive_names_from_the_project_name(render) -> None:
+    project = render(project_name="  Zoë's Sales: Q3 Reports! ")
+    stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert stored["project_slug"] == "zo-s-sales-q3-reports"
+    assert stored["package_name"] == "zo_s_sales_q3_reports"
+
+
+def test_a_slug_starting_with_a_digit_gives_a_valid_package_name(render) -> None:
+    project = render(project_name="3D Prints")
+    stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (stored["project_slug"], stored["package_name"]) == ("3d-prints", "_3d_prints")
