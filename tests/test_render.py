@@ -30,6 +30,7 @@ BASE_FILES = {
 }
 RECIPE_FILES = {
     "csv_export": {
+        "scripts/bench_csv.py",
         "src/{pkg}/csv_export.py",
         "src/{pkg}/templates/recipes/csv_export.html",
         "tests/test_csv_export.py",

@@ -8,7 +8,7 @@ import logging
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, AnyStr
+from typing import Any
 from urllib.parse import quote
 
 from flask import Response, current_app, request
@@ -77,7 +77,9 @@ def attachment(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def logged(chunks: Iterable[AnyStr], logger: logging.Logger, path: str) -> Iterator[AnyStr]:
+def logged(
+    chunks: Iterable[bytes | str], logger: logging.Logger, path: str
+) -> Iterator[bytes | str]:
     """Pass chunks through; log an error that happens mid-stream with the path, then re-raise."""
     try:
         yield from chunks
@@ -89,7 +91,7 @@ def logged(chunks: Iterable[AnyStr], logger: logging.Logger, path: str) -> Itera
 
 
 def stream(
-    chunks: Iterable[bytes] | Iterable[str],
+    chunks: Iterable[bytes | str],
     *,
     mimetype: str,
     on_close: Sequence[Callable[[], None]] = (),
