@@ -1,0 +1,91 @@
+"""Follow a generated project's README word for word in a fresh virtual environment."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import run
+
+
+def readme_blocks(project: Path) -> dict[str, list[str]]:
+    """The README's shell blocks, under the heading of the section they stand in."""
+    sections: dict[str, list[str]] = {}
+    for section in re.split(r"^## ", (project / "README.md").read_text(), flags=re.MULTILINE)[1:]:
+        heading = section.splitlines()[0]
+        sections[heading] = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    return sections
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(url: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert server.poll() is None, server.communicate()
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"{url} did not answer within 30 s")
+
+
+@pytest.mark.install
+@pytest.mark.parametrize("server", ["gunicorn", "waitress"])
+def test_readme_instructions_work_as_written(render, server) -> None:
+    project = render(wsgi_server=server)
+    blocks = readme_blocks(project)
+    port = free_port()
+
+    def shell(script: str) -> subprocess.CompletedProcess[str]:
+        script = script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        return run(["bash", "-euo", "pipefail", "-c", script], project)
+
+    (install,) = blocks["Install"]
+    (database,) = blocks["Create and seed the database"]
+    (tests,) = blocks["Tests"]
+    shell(install)
+    activate = ". .venv/bin/activate\n"
+    seeded = shell(activate + database)
+    assert "Seeded 100,000 rows into each of orders, events." in seeded.stdout
+    checked = shell(activate + tests)
+    assert " passed" in checked.stdout
+
+    _development, production = blocks["Run"]
+    (tour,) = blocks["Endpoints"]
+    # The production block is one command: exec makes it the process that terminate() stops.
+    script = activate + "exec " + production.strip().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    server_process = subprocess.Popen(
+        ["bash", "-c", script],
+        cwd=project,
+        env={**os.environ, "BIND": f"127.0.0.1:{port}"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}/healthz", server_process)
+        output = shell(tour).stdout
+    finally:
+        server_process.terminate()
+        log = server_process.communicate(timeout=30)[0]
+    assert "GET /large.csv?limit=5" in log or server == "waitress"
+    assert '{"database":"ok","status":"ok"}' in output
+    assert "id,created_at,customer,product,quantity,amount,note" in output
+    assert "bytes, first byte after" in output
+    assert "<h1>Timeline</h1>" in output
+    assert "<p>Hello World!</p>" in output
