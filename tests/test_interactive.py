@@ -1,0 +1,65 @@
+"""copier copy driven through a real terminal, answered the way a person types."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pexpect
+import pytest
+import yaml
+
+from .conftest import TEMPLATE, run_project_checks
+
+CLEAR = "\x15"  # Ctrl-U: a text prompt shows its default as editable text
+DOWN = "\x1b[B"
+
+
+@pytest.mark.interactive
+def test_person_answers_the_questions(tmp_path) -> None:
+    destination = tmp_path / "inventory"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "copier", "copy", "--vcs-ref", "HEAD", str(TEMPLATE), str(destination)],
+        encoding="utf-8",
+        dimensions=(40, 120),
+        timeout=60,
+        # pexpect's terminal does not answer cursor position requests; a person's terminal does.
+        env={**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1"},
+    )
+
+    def answer(prompt: str, keys: str) -> None:
+        child.expect_exact(prompt)
+        child.send(keys + "\r")
+
+    answer("Project name, as people read it", CLEAR + "Inventory Feed")
+    answer("Distribution name", "")  # derived: inventory-feed
+    answer("Python import name", CLEAR + "stock_feed")
+    answer("One sentence that says", "")
+    answer("Author's name", CLEAR + "Ada Lovelace")
+    answer("Author's e-mail", CLEAR + "ada@example.org")
+    answer("Oldest Python version", DOWN)  # 3.12
+    # All three recipes start selected: move to template_stream and untoggle it.
+    answer("Streaming recipes to include", DOWN + " ")
+    answer("Production WSGI server", DOWN)  # waitress
+    child.expect_exact("is ready in")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    answers = yaml.safe_load((destination / ".copier-answers.yml").read_text())
+    assert {key: value for key, value in answers.items() if not key.startswith("_")} == {
+        "project_name": "Inventory Feed",
+        "project_slug": "inventory-feed",
+        "package_name": "stock_feed",
+        "description": "Inventory Feed: streaming endpoints built with Flask",
+        "author_name": "Ada Lovelace",
+        "author_email": "ada@example.org",
+        "python_version": "3.12",
+        "recipes": ["csv_export", "context_stream"],
+        "wsgi_server": "waitress",
+    }
+    assert (destination / "src/stock_feed/csv_export.py").exists()
+    assert not (destination / "src/stock_feed/template_stream.py").exists()
+    assert not (destination / "gunicorn.conf.py").exists()
+    run_project_checks(destination)
