@@ -1,10 +1,12 @@
 """Render the default project into a folder, install it, seed it and serve it on 127.0.0.1.
 
-Usage: python3 scripts/demo.py [FOLDER]   (default: demo-app; needs only Python 3.11+ and git)
+Usage: python3 scripts/demo.py [FOLDER] [--port PORT]   (default: demo-app on port 8000)
+Needs only Python 3.11+ and git.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -21,7 +23,11 @@ def step(message: str, *command: str | Path, cwd: Path = TEMPLATE) -> None:
 
 
 def main() -> None:
-    destination = Path(sys.argv[1] if len(sys.argv) > 1 else "demo-app").resolve()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", default="demo-app", type=Path)
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    destination = args.folder.resolve()
     tools = TEMPLATE / ".venv"
     if not (tools / "bin" / "copier").exists():
         step("Creating .venv with copier", sys.executable, "-m", "venv", tools)
@@ -81,7 +87,7 @@ def main() -> None:
         cwd=destination,
     )
 
-    base = "http://127.0.0.1:8000"
+    base = f"http://127.0.0.1:{args.port}"
     print(
         f"""
 Serving {destination.name} at {base}/ with its production server (Ctrl-C stops it). Try:
@@ -95,6 +101,7 @@ Serving {destination.name} at {base}/ with its production server (Ctrl-C stops i
     )
     os.chdir(destination)
     # gunicorn reads gunicorn.conf.py from the project folder, as the generated README says.
+    os.environ["BIND"] = f"127.0.0.1:{args.port}"
     os.execv(venv / "bin" / "gunicorn", ["gunicorn", f"{package}:create_app()"])
 
 

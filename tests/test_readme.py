@@ -30,8 +30,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_healthy(url: str, server: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
+def wait_until_healthy(url: str, server: subprocess.Popen[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert server.poll() is None, server.communicate()
         try:
@@ -40,7 +40,7 @@ def wait_until_healthy(url: str, server: subprocess.Popen[str]) -> None:
                     return
         except OSError:
             time.sleep(0.2)
-    pytest.fail(f"{url} did not answer within 30 s")
+    pytest.fail(f"{url} did not answer within {timeout} s")
 
 
 @pytest.mark.install

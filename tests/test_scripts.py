@@ -1,0 +1,61 @@
+"""The README's demo command and the generated benchmark script, run for real."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from .conftest import TEMPLATE, run
+from .test_readme import free_port, wait_until_healthy
+
+
+@pytest.mark.install
+def test_demo_renders_seeds_and_serves(tmp_path) -> None:
+    port = free_port()
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            str(TEMPLATE / "scripts" / "demo.py"),
+            str(tmp_path / "demo"),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}/healthz", demo, timeout=240)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/large.csv?limit=3") as response:
+            body = response.read().decode()
+    finally:
+        demo.terminate()
+        output = demo.communicate(timeout=30)[0]
+    header, *rows = csv.reader(io.StringIO(body, newline=""))
+    assert header == ["id", "created_at", "customer", "product", "quantity", "amount", "note"]
+    assert [row[0] for row in rows] == ["1", "2", "3"]
+    assert "Seeded 100,000 rows into each of orders, events." in output
+    assert f"curl -N 'http://127.0.0.1:{port}/large.csv?limit=5'" in output
+
+
+@pytest.mark.slow
+def test_benchmark_prints_figures_for_both_variants(render) -> None:
+    project = render()
+    result = run(
+        [sys.executable, "scripts/bench_csv.py", "--rows", "2000", "--runs", "1"],
+        project,
+        PYTHONPATH=str(project / "src"),
+    )
+    rows = re.findall(
+        r"^\s+2,000\s+(recipe|naive)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+) ms\s+([\d.]+) MB$",
+        result.stdout,
+        flags=re.MULTILINE,
+    )
+    assert [row[0] for row in rows] == ["recipe", "naive"], result.stdout
+    assert all(float(value) > 0 for row in rows for value in row[1:])
