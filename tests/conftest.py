@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import socket
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +61,68 @@ def run_project_checks(project: Path) -> subprocess.CompletedProcess[str]:
         project,
         PYTHONPATH=str(project / "src"),
     )
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen[Any], timeout: float = 30) -> None:
+    """Poll `url` until it answers 200, failing if `process` exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"{process.args} exited with {process.returncode}"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"{url} did not answer within {timeout} s")
+
+
+@dataclass
+class ServedProject:
+    """A rendered project's production server on a loopback port, over a seeded database."""
+
+    project: Path
+    url: str
+    process: subprocess.Popen[bytes]
+    database: Path
+
+    def open_database_files(self) -> int:
+        """How many descriptors the server and its workers hold on the database files."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        count = 0
+        for pid in [self.process.pid, *map(int, children.split())]:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with suppress(FileNotFoundError):
+                    count += os.readlink(fd).startswith(str(self.database))
+        return count
+
+
+@pytest.fixture(scope="module")
+def served_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProject]:
+    """The default project, seeded with 300,000 rows a table, served by its production server."""
+    project = tmp_path_factory.mktemp("served") / "project"
+    copier.run_copy(str(TEMPLATE), project, defaults=True, vcs_ref="HEAD", quiet=True)
+    package = "sales_reports"
+    database = project / "served.sqlite"
+    env = {**os.environ, "PYTHONPATH": str(project / "src"), "FLASK_DATABASE": str(database)}
+    python = sys.executable
+    run([python, "-m", "flask", "--app", package, "seed-db", "--rows", "300000"], project, **env)
+    port = free_port()
+    ask = f"from {package}.server import server_command; print(server_command(port={port}))"
+    command = ast.literal_eval(run([python, "-c", ask], project, **env).stdout)
+    process = subprocess.Popen(
+        command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        yield ServedProject(project, f"http://127.0.0.1:{port}", process, database)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

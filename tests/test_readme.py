@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .conftest import run
+from .conftest import free_port, run, wait_for
 
 
 def readme_blocks(project: Path) -> dict[str, list[str]]:
@@ -22,25 +19,6 @@ def readme_blocks(project: Path) -> dict[str, list[str]]:
         heading = section.splitlines()[0]
         sections[heading] = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
     return sections
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.poll() is None, server.communicate()
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"{url} did not answer within {timeout} s")
 
 
 @pytest.mark.install
@@ -78,7 +56,7 @@ def test_readme_instructions_work_as_written(render, server) -> None:
         start_new_session=True,
     )
     try:
-        wait_until_healthy(f"http://127.0.0.1:{port}/healthz", server_process)
+        wait_for(f"http://127.0.0.1:{port}/healthz", server_process)
         output = shell(tour).stdout
     finally:
         server_process.terminate()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
 import tomllib
 
 import pytest
@@ -11,8 +14,11 @@ from .conftest import run_project_checks
 
 BASE_FILES = {
     ".copier-answers.yml",
+    ".dockerignore",
     ".gitignore",
+    "Dockerfile",
     "README.md",
+    "deploy/nginx.conf",
     "pyproject.toml",
     "src/{pkg}/__init__.py",
     "src/{pkg}/db.py",
@@ -73,6 +79,8 @@ CASES = {
 
 def expected_files(package: str, recipes: list[str], server: str) -> set[str]:
     names = set(BASE_FILES) | SERVER_FILES[server]
+    if recipes:
+        names.add("tests/test_live.py")
     for recipe in recipes:
         names |= RECIPE_FILES[recipe]
     return {name.format(pkg=package) for name in names}
@@ -113,3 +121,15 @@ def test_a_slug_starting_with_a_digit_gives_a_valid_package_name(render) -> None
     project = render(project_name="3D Prints")
     stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert (stored["project_slug"], stored["package_name"]) == ("3d-prints", "_3d_prints")
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "waitress"])
+def test_dockerfile_runs_the_readme_production_command(render, server) -> None:
+    project = render(wsgi_server=server)
+    readme = (project / "README.md").read_text()
+    production = re.search(r"Production server on .*?```sh\n(.*?)\n```", readme, re.DOTALL)[1]
+    dockerfile = (project / "Dockerfile").read_text()
+    command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
+    # The container listens on every interface; locally the README binds to the loopback.
+    assert [part.replace("0.0.0.0", "127.0.0.1") for part in command] == shlex.split(production)
+    assert "FROM python:3.11-slim" in dockerfile

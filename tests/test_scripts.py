@@ -11,8 +11,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import TEMPLATE, run
-from .test_readme import free_port, wait_until_healthy
+from .conftest import TEMPLATE, free_port, run, wait_for
 
 
 @pytest.mark.install
@@ -31,7 +30,7 @@ def test_demo_renders_seeds_and_serves(tmp_path) -> None:
         text=True,
     )
     try:
-        wait_until_healthy(f"http://127.0.0.1:{port}/healthz", demo, timeout=240)
+        wait_for(f"http://127.0.0.1:{port}/healthz", demo, timeout=240)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/large.csv?limit=3") as response:
             body = response.read().decode()
     finally:
