@@ -52,16 +52,33 @@ RECIPE_FILES = {
         "src/{pkg}/templates/recipes/context_stream.html",
         "tests/test_context_stream.py",
     },
+    "sse": {
+        "src/{pkg}/sse.py",
+        "src/{pkg}/templates/sse_demo.html",
+        "src/{pkg}/templates/recipes/sse.html",
+        "tests/test_sse.py",
+    },
+    "ndjson": {
+        "src/{pkg}/ndjson.py",
+        "src/{pkg}/templates/recipes/ndjson.html",
+        "tests/test_ndjson.py",
+    },
 }
+# Modules that more than one recipe needs.
+SHARED_FILES = {"src/{pkg}/orders.py": {"csv_export", "ndjson"}}
 SERVER_FILES = {"gunicorn": {"gunicorn.conf.py"}, "waitress": set()}
-ALL_RECIPES = ["csv_export", "template_stream", "context_stream"]
+ALL_RECIPES = ["csv_export", "template_stream", "context_stream", "sse", "ndjson"]
+DEFAULT_RECIPES = ALL_RECIPES[:3]
 
 CASES = {
     "defaults": {},
     "csv_export only": {"recipes": ["csv_export"]},
     "template_stream only": {"recipes": ["template_stream"]},
     "context_stream only": {"recipes": ["context_stream"]},
+    "sse only": {"recipes": ["sse"]},
+    "ndjson only": {"recipes": ["ndjson"]},
     "no recipe": {"recipes": []},
+    "every recipe, waitress": {"recipes": ALL_RECIPES, "wsgi_server": "waitress"},
     "waitress": {"wsgi_server": "waitress"},
     "python 3.12, waitress, two recipes": {
         "python_version": "3.12",
@@ -83,6 +100,7 @@ def expected_files(package: str, recipes: list[str], server: str) -> set[str]:
         names.add("tests/test_live.py")
     for recipe in recipes:
         names |= RECIPE_FILES[recipe]
+    names |= {name for name, users in SHARED_FILES.items() if users & set(recipes)}
     return {name.format(pkg=package) for name in names}
 
 
@@ -92,7 +110,7 @@ def test_rendered_project_passes_its_own_checks(render, answers) -> None:
     project = render(**answers)
     stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
     package = stored["package_name"]
-    recipes = answers.get("recipes", ALL_RECIPES)
+    recipes = answers.get("recipes", DEFAULT_RECIPES)
     server = answers.get("wsgi_server", "gunicorn")
     assert stored["recipes"] == [recipe for recipe in ALL_RECIPES if recipe in recipes]
 

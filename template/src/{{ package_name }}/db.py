@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib.resources import files
+from typing import Any
 
 import click
 from flask import Flask, current_app, g
@@ -17,6 +18,24 @@ from . import seed
 def connect() -> sqlite3.Connection:
     """Open a new connection to the configured database."""
     return sqlite3.connect(current_app.config["DATABASE"])
+
+
+def open_cursor(
+    sql: str, parameters: Sequence[Any] = (), *, rows_as_mappings: bool = False
+) -> tuple[sqlite3.Connection, sqlite3.Cursor]:
+    """Run a query on a new connection that a stream will own; close it if the query fails.
+
+    Streams run their query before the response starts: a broken query is then a 500, not a
+    body cut off after the 200 was sent.
+    """
+    connection = connect()
+    if rows_as_mappings:
+        connection.row_factory = sqlite3.Row
+    try:
+        return connection, connection.execute(sql, parameters)
+    except Exception:
+        connection.close()
+        raise
 
 
 def get_db() -> sqlite3.Connection:

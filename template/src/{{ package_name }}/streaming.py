@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -66,6 +68,39 @@ def csv_pieces(header: Sequence[str], batches: Iterable[list[Sequence[Any]]]) ->
         yield "".join(lines)
         lines.clear()
     yield "".join(lines)
+
+
+# One encoder for every row: compact separators, non-ASCII text written as UTF-8, not \u escapes.
+JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def json_lines(columns: Sequence[str], batches: Iterable[list[Sequence[Any]]]) -> Iterator[str]:
+    """Write each row as a JSON object on a line of its own (NDJSON), one string per batch."""
+    for batch in batches:
+        yield "".join(JSON.encode(dict(zip(columns, row, strict=True))) + "\n" for row in batch)
+
+
+def json_array(columns: Sequence[str], batches: Iterable[list[Sequence[Any]]]) -> Iterator[str]:
+    """Write the rows as one JSON array of objects, one string per batch."""
+    separator = "["
+    for batch in batches:
+        yield separator + ",\n".join(
+            JSON.encode(dict(zip(columns, row, strict=True))) for row in batch
+        )
+        separator = ",\n"
+    yield "[]\n" if separator == "[" else "]\n"
+
+
+def sse_event(data: str, *, event_id: int | str | None = None, event: str | None = None) -> bytes:
+    """Frame one Server-Sent Event; each line of `data` becomes a data: line of its own."""
+    fields = []
+    if event_id is not None:
+        fields.append(f"id: {event_id}")
+    if event is not None:
+        fields.append(f"event: {event}")
+    # CR, LF and CRLF all end a line in an event stream; none may stay inside a field.
+    fields += [f"data: {line}" for line in re.split(r"\r\n|\r|\n", data)]
+    return ("\n".join(fields) + "\n\n").encode()
 
 
 def attachment(filename: str) -> str:
