@@ -106,9 +106,12 @@ class ServedProject:
 
 @pytest.fixture(scope="module")
 def served_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProject]:
-    """The default project, seeded with 300,000 rows a table, served by its production server."""
+    """A project with every recipe, 300,000 rows a table, served by its production server."""
     project = tmp_path_factory.mktemp("served") / "project"
-    copier.run_copy(str(TEMPLATE), project, defaults=True, vcs_ref="HEAD", quiet=True)
+    recipes = ["csv_export", "template_stream", "context_stream", "sse", "ndjson"]
+    copier.run_copy(
+        str(TEMPLATE), project, data={"recipes": recipes}, defaults=True, vcs_ref="HEAD", quiet=True
+    )
     package = "sales_reports"
     database = project / "served.sqlite"
     env = {**os.environ, "PYTHONPATH": str(project / "src"), "FLASK_DATABASE": str(database)}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +35,9 @@ new MutationObserver((changes, observer) => {
 """
 
 
-def test_first_events_are_painted_before_the_response_ends(served_project: ServedProject) -> None:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (which downloads no browser of its own)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -46,24 +51,48 @@ def test_first_events_are_painted_before_the_response_ends(served_project: Serve
                 "--disable-sync",
             ],
         )
-        try:
-            page = browser.new_page()
-            page.add_init_script(RECORD_FIRST_EVENT)
-            page.goto(
-                f"{served_project.url}/timeline?limit=100000", wait_until="load", timeout=120_000
-            )
-            times = page.evaluate(
-                """() => ({
-                  added: window.firstEventAdded,
-                  painted: window.firstEventPainted,
-                  firstByte: performance.getEntriesByType("navigation")[0].responseStart,
-                  end: performance.getEntriesByType("navigation")[0].responseEnd,
-                  events: document.querySelectorAll("ol.events li").length,
-                })"""
-            )
-        finally:
-            browser.close()
+        yield browser
+        browser.close()
+
+
+def test_first_events_are_painted_before_the_response_ends(
+    browser, served_project: ServedProject
+) -> None:
+    page = browser.new_page()
+    try:
+        page.add_init_script(RECORD_FIRST_EVENT)
+        page.goto(f"{served_project.url}/timeline?limit=100000", timeout=120_000)
+        times = page.evaluate(
+            """() => ({
+              added: window.firstEventAdded,
+              painted: window.firstEventPainted,
+              firstByte: performance.getEntriesByType("navigation")[0].responseStart,
+              end: performance.getEntriesByType("navigation")[0].responseEnd,
+              events: document.querySelectorAll("ol.events li").length,
+            })"""
+        )
+    finally:
+        page.close()
     assert times["events"] == 100_000
     print(f"Chromium timings (ms): {times}")
     assert times["painted"] < times["end"] / 2, times
     assert times["firstByte"] < times["end"] / 10, times
+
+
+def test_eventsource_receives_inserted_events(browser, served_project: ServedProject) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(f"{served_project.url}/events/demo")
+        connected = "document.getElementById('status').textContent.startsWith('Connected')"
+        page.wait_for_function(connected)
+        with sqlite3.connect(served_project.database) as writer:
+            event_id = writer.execute(
+                "INSERT INTO events (created_at, kind, message) VALUES ('2025-06-01', 'alert', ?)",
+                ("<b>Disk</b> full",),
+            ).lastrowid
+        item = page.locator(f"#event-{event_id}")
+        item.wait_for(timeout=5_000)
+        assert item.inner_text() == "alert<b>Disk</b> full"
+        assert page.locator("#live-events b").count() == 0
+    finally:
+        page.close()
