@@ -63,6 +63,17 @@ def run_project_checks(project: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def stop(process: subprocess.Popen[Any]) -> str:
+    """Stop a server: SIGTERM, then SIGKILL if it has not exited after 10 s; return its output."""
+    process.terminate()
+    try:
+        output = process.communicate(timeout=10)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output = process.communicate()[0]
+    return output or ""
+
+
 def free_port() -> int:
     """A TCP port on the loopback interface that nobody listens on now."""
     with socket.socket() as probe:
@@ -127,5 +138,4 @@ def served_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedP
         wait_for(f"http://127.0.0.1:{port}/healthz", process)
         yield ServedProject(project, f"http://127.0.0.1:{port}", process, database)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)

@@ -42,6 +42,7 @@ def test_person_answers_the_questions(tmp_path) -> None:
     # All three recipes start selected: move to template_stream and untoggle it.
     answer("Streaming recipes to include", DOWN + " ")
     answer("Production WSGI server", DOWN)  # waitress
+    answer("Database the streams read from", "")  # sqlite
     child.expect_exact("is ready in")
     child.expect(pexpect.EOF)
     child.close()
@@ -58,6 +59,7 @@ def test_person_answers_the_questions(tmp_path) -> None:
         "python_version": "3.12",
         "recipes": ["csv_export", "context_stream"],
         "wsgi_server": "waitress",
+        "database": "sqlite",
     }
     assert (destination / "src/stock_feed/csv_export.py").exists()
     assert not (destination / "src/stock_feed/template_stream.py").exists()

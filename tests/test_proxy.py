@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ServedProject, free_port, wait_for
+from .conftest import ServedProject, free_port, stop, wait_for
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 pytestmark = [
@@ -66,8 +66,7 @@ http {{
         wait_for(f"http://127.0.0.1:{port}/healthz", process)
         yield f"127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
 
 
 def read_slowly(address: str, path: str, served: ServedProject) -> tuple[int, bool]:

@@ -108,4 +108,5 @@ def test_answers_file_records_every_answer(tmp_path) -> None:
         "python_version",
         "recipes",
         "wsgi_server",
+        "database",
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import free_port, run, wait_for
+from .conftest import free_port, run, stop, wait_for
 
 
 def readme_blocks(project: Path) -> dict[str, list[str]]:
@@ -59,8 +59,7 @@ def test_readme_instructions_work_as_written(render, server) -> None:
         wait_for(f"http://127.0.0.1:{port}/healthz", server_process)
         output = shell(tour).stdout
     finally:
-        server_process.terminate()
-        log = server_process.communicate(timeout=30)[0]
+        log = stop(server_process)
     assert "GET /large.csv?limit=5" in log or server == "waitress"
     assert '{"database":"ok","status":"ok"}' in output
     assert "id,created_at,customer,product,quantity,amount,note" in output

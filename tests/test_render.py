@@ -79,6 +79,12 @@ CASES = {
     "ndjson only": {"recipes": ["ndjson"]},
     "no recipe": {"recipes": []},
     "every recipe, waitress": {"recipes": ALL_RECIPES, "wsgi_server": "waitress"},
+    "postgresql, every recipe": {"database": "postgresql", "recipes": ALL_RECIPES},
+    "postgresql, waitress, csv_export only": {
+        "database": "postgresql",
+        "wsgi_server": "waitress",
+        "recipes": ["csv_export"],
+    },
     "waitress": {"wsgi_server": "waitress"},
     "python 3.12, waitress, two recipes": {
         "python_version": "3.12",

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import TEMPLATE, free_port, run, wait_for
+from .conftest import TEMPLATE, free_port, run, stop, wait_for
 
 
 @pytest.mark.install
@@ -34,8 +34,7 @@ def test_demo_renders_seeds_and_serves(tmp_path) -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/large.csv?limit=3") as response:
             body = response.read().decode()
     finally:
-        demo.terminate()
-        output = demo.communicate(timeout=30)[0]
+        output = stop(demo)
     header, *rows = csv.reader(io.StringIO(body, newline=""))
     assert header == ["id", "created_at", "customer", "product", "quantity", "amount", "note"]
     assert [row[0] for row in rows] == ["1", "2", "3"]

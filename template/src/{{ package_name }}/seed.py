@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from itertools import cycle, islice
@@ -75,9 +74,3 @@ def batched(rows: Iterable[tuple], size: int = BATCH_SIZE) -> Iterator[list[tupl
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
-
-
-def insert(db: sqlite3.Connection, table: str, rows: list[tuple]) -> None:
-    """Insert rows into one of the TABLES."""
-    placeholders = ", ".join("?" * len(rows[0]))
-    db.executemany(f"INSERT INTO {table} VALUES ({placeholders})", rows)

@@ -6,11 +6,10 @@ import csv
 import json
 import logging
 import re
-import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from flask import Response, current_app, request
@@ -40,7 +39,13 @@ def chunked(
         yield bytes(pending)
 
 
-def fetch_batches(cursor: sqlite3.Cursor, size: int) -> Iterator[list[Any]]:
+class Cursor(Protocol):
+    """What fetch_batches needs of a database cursor (sqlite3's and psycopg's both qualify)."""
+
+    def fetchmany(self, size: int) -> list[Any]: ...
+
+
+def fetch_batches(cursor: Cursor, size: int) -> Iterator[list[Any]]:
     """Yield the cursor's rows in lists of `size`, never holding the whole result."""
     while batch := cursor.fetchmany(size):
         yield batch
@@ -112,10 +117,10 @@ def attachment(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def logged(
-    chunks: Iterable[bytes | str], logger: logging.Logger, path: str
+def guarded(
+    chunks: Iterable[bytes | str], release: Callable[[], None], logger: logging.Logger, path: str
 ) -> Iterator[bytes | str]:
-    """Pass chunks through; log an error that happens mid-stream with the path, then re-raise."""
+    """Pass chunks through, log an error that happens mid-stream, and release when it ends."""
     try:
         yield from chunks
     except Exception:
@@ -123,6 +128,9 @@ def logged(
         # sees a truncated body (curl exits 18) instead of a short file that looks complete.
         logger.exception("Stream for %s failed after the response had started", path)
         raise
+    finally:
+        # The last chunk, an error or a disconnect: the cursor is not needed a moment longer.
+        release()
 
 
 def stream(
@@ -132,9 +140,16 @@ def stream(
     on_close: Sequence[Callable[[], None]] = (),
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """Return a streamed response that runs `on_close` when the server closes it."""
-    body = ClosingIterator(logged(chunks, current_app.logger, request.path), list(on_close))
-    response = Response(body, mimetype=mimetype, headers=headers)
+    """Return a streamed response that runs `on_close` once: when it ends or is closed."""
+    pending = list(on_close)
+
+    def release() -> None:
+        while pending:
+            pending.pop(0)()
+
+    body = guarded(chunks, release, current_app.logger, request.path)
+    # ClosingIterator covers a response closed before its first chunk, when `guarded` never ran.
+    response = Response(ClosingIterator(body, release), mimetype=mimetype, headers=headers)
     # nginx buffers proxied responses unless told otherwise; this asks it not to, per response.
     response.headers["X-Accel-Buffering"] = "no"
     return response
