@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -157,3 +160,24 @@ def test_dockerfile_runs_the_readme_production_command(render, server) -> None:
     # The container listens on every interface; locally the README binds to the loopback.
     assert [part.replace("0.0.0.0", "127.0.0.1") for part in command] == shlex.split(production)
     assert "FROM python:3.11-slim" in dockerfile
+
+
+@pytest.mark.slow
+def test_postgresql_tests_skip_or_fail_without_a_server(render) -> None:
+    project = render(database="postgresql", recipes=["csv_export"])
+    command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests"]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(project / "src"),
+        "DATABASE_URL": "postgresql://127.0.0.1:1/nowhere?connect_timeout=2",
+    }
+    env.pop("REQUIRE_POSTGRES", None)
+    skipped = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    assert skipped.returncode == 0, skipped.stdout
+    assert "PostgreSQL is not reachable at DATABASE_URL=" in skipped.stdout
+    assert " passed" in skipped.stdout  # what needs no database still runs
+    required = subprocess.run(
+        command, cwd=project, env={**env, "REQUIRE_POSTGRES": "1"}, capture_output=True, text=True
+    )
+    assert required.returncode == 1
+    assert "PostgreSQL is not reachable at DATABASE_URL=" in required.stdout
