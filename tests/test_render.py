@@ -30,6 +30,7 @@ BASE_FILES = {
     "src/{pkg}/schema.sql",
     "src/{pkg}/seed.py",
     "src/{pkg}/server.py",
+    "src/{pkg}/settings.py",
     "src/{pkg}/streaming.py",
     "src/{pkg}/static/style.css",
     "src/{pkg}/templates/base.html",

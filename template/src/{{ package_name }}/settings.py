@@ -1,0 +1,10 @@
+"""Your settings. This file is yours: `copier update` creates it once and never overwrites it.
+
+Upper-case names here override the defaults in create_app(); FLASK_* environment variables and the
+test config override these in turn. Keep secrets out of it: use FLASK_SECRET_KEY.
+"""
+
+# Examples (uncomment to use):
+# STREAM_CHUNK_SIZE = 16 * 1024
+# STREAM_FETCH_SIZE = 5_000
+# CSV_DOWNLOAD_NAME = "orders.csv"

@@ -1,0 +1,176 @@
+"""copier update with real git: two tagged template versions, a project with its own edits."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+from copier import VcsRef
+
+from .conftest import TEMPLATE, run, run_project_checks
+
+pytestmark = pytest.mark.slow
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Template Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.com",
+    "GIT_COMMITTER_NAME": "Template Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.com",
+}
+STREAMING = "template/src/{{ package_name }}/streaming.py"
+SETTINGS = "template/src/{{ package_name }}/settings.py"
+# What v0.2.0 changed on its way from v0.1.0, in a template-owned and a user-owned file.
+OLD_COMMENT = "# The first chunk is sent early so the headers leave at once."
+NEW_COMMENT = (
+    "# The first chunk leaves as soon as it holds this much, so the headers and the top of the"
+)
+OLD_SETTINGS = '"""Settings of v0.1.0."""\n'
+
+
+def git(*args: str, cwd: Path) -> str:
+    return run(["git", *args], cwd, **GIT_IDENTITY).stdout
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A git repository of this template: v0.1.0 (an older variant), then v0.2.0 (this tree)."""
+    repo = tmp_path_factory.mktemp("template") / "repo"
+    listed = git("ls-files", "-co", "--exclude-standard", "-z", cwd=TEMPLATE).split("\0")
+    for name in filter(None, listed):
+        if (TEMPLATE / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, repo / name)
+    current_streaming = (repo / STREAMING).read_text()
+    current_settings = (repo / SETTINGS).read_text()
+    assert NEW_COMMENT in current_streaming
+
+    git("init", "-q", "-b", "main", cwd=repo)
+    (repo / STREAMING).write_text(current_streaming.replace(NEW_COMMENT, OLD_COMMENT))
+    (repo / SETTINGS).write_text(OLD_SETTINGS)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "v0.1.0", cwd=repo)
+    git("tag", "v0.1.0", cwd=repo)
+    (repo / STREAMING).write_text(current_streaming)
+    (repo / SETTINGS).write_text(current_settings)
+    git("commit", "-q", "-am", "v0.2.0", cwd=repo)
+    git("tag", "v0.2.0", cwd=repo)
+    yield repo
+
+
+@pytest.fixture
+def project(template_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project copied at v0.1.0 and committed, as a user starts one."""
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    destination = tmp_path / "project"
+    copier.run_copy(str(template_repo), destination, vcs_ref="v0.1.0", defaults=True, quiet=True)
+    git("init", "-q", "-b", "main", cwd=destination)
+    git("add", "-A", cwd=destination)
+    git("commit", "-q", "-m", "Start from the template", cwd=destination)
+    return destination
+
+
+def commit_all(project: Path, message: str) -> None:
+    git("add", "-A", cwd=project)
+    git("commit", "-q", "-m", message, cwd=project)
+
+
+def update(project: Path, **options) -> None:
+    copier.run_update(project, defaults=True, overwrite=True, quiet=True, **options)
+
+
+def snapshot(project: Path) -> dict[Path, bytes]:
+    return {
+        path: path.read_bytes()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.parts
+    }
+
+
+def answers(project: Path) -> dict:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+
+def test_update_keeps_user_edits_and_brings_the_new_version(project: Path) -> None:
+    streaming = project / "src/sales_reports/streaming.py"
+    settings = project / "src/sales_reports/settings.py"
+    readme = project / "README.md"
+    assert OLD_COMMENT in streaming.read_text()
+    assert settings.read_text() == OLD_SETTINGS
+    readme.write_text(readme.read_text() + "\n## Our team's notes\n\nAsk Ada about deploys.\n")
+    settings.write_text(OLD_SETTINGS + "\nSTREAM_FETCH_SIZE = 5_000\n")
+    commit_all(project, "Our edits")
+
+    update(project, vcs_ref="v0.2.0")
+
+    assert answers(project)["_commit"] == "v0.2.0"
+    # The template's change arrived in its own file, and the edit to the README was merged.
+    assert NEW_COMMENT in streaming.read_text()
+    assert OLD_COMMENT not in streaming.read_text()
+    assert readme.read_text().endswith("## Our team's notes\n\nAsk Ada about deploys.\n")
+    # settings.py is the project's: the update left the user's version as it was.
+    assert settings.read_text() == OLD_SETTINGS + "\nSTREAM_FETCH_SIZE = 5_000\n"
+    run_project_checks(project)
+
+
+def test_a_clashing_edit_becomes_an_inline_conflict(project: Path) -> None:
+    streaming = project / "src/sales_reports/streaming.py"
+    streaming.write_text(streaming.read_text().replace(OLD_COMMENT, "# Our own wording."))
+    commit_all(project, "Reword a comment")
+
+    update(project, vcs_ref="v0.2.0", conflict="inline")
+
+    text = streaming.read_text()
+    before = text.index("<<<<<<< before updating")
+    assert before < text.index("# Our own wording.") < text.index("=======")
+    assert text.index("=======") < text.index(NEW_COMMENT) < text.index(">>>>>>> after updating")
+    # Only that spot conflicts: the rest of the file is the new version's.
+    assert text.count("<<<<<<<") == 1
+    assert "streaming.py" in git("diff", "--name-only", "--diff-filter=U", cwd=project)
+
+
+def test_recipes_are_added_and_removed_by_changing_answers(project: Path) -> None:
+    update(project, vcs_ref="v0.2.0")
+    commit_all(project, "Update to v0.2.0")
+
+    update(project, vcs_ref=VcsRef.CURRENT, data={"recipes": ["csv_export", "sse"]})
+    assert answers(project)["recipes"] == ["csv_export", "sse"]
+    assert (project / "src/sales_reports/sse.py").exists()
+    assert (project / "tests/test_sse.py").exists()
+    assert not (project / "src/sales_reports/template_stream.py").exists()
+    assert not (project / "src/sales_reports/templates/timeline.html").exists()
+    assert not (project / "tests/test_context_stream.py").exists()
+    run_project_checks(project)
+    commit_all(project, "Recipes: csv_export and sse")
+
+    update(project, vcs_ref=VcsRef.CURRENT, data={"recipes": ["sse"]})
+    assert not (project / "src/sales_reports/csv_export.py").exists()
+    assert not (project / "src/sales_reports/orders.py").exists()
+    assert not (project / "scripts/bench_csv.py").exists()
+    run_project_checks(project)
+
+
+def test_an_update_of_a_dirty_project_is_refused(project: Path) -> None:
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "uncommitted\n")
+    before = snapshot(project)
+
+    with pytest.raises(Exception, match="Destination repository is dirty"):
+        update(project, vcs_ref="v0.2.0")
+
+    assert snapshot(project) == before
+    assert "_commit: v0.1.0" in (project / ".copier-answers.yml").read_text()
+
+
+def test_check_update_reports_the_newer_version(project: Path) -> None:
+    copier_cli = Path(sys.executable).parent / "copier"
+    result = run([str(copier_cli), "check-update", "--output-format", "json"], project)
+    report = json.loads(result.stdout)
+    assert report["update_available"] is True, report
+    assert report["latest_version"] == "0.2.0"
