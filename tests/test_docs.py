@@ -1,0 +1,82 @@
+"""The documentation builds strictly, its plot is reproducible, and its code matches the output."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import copier
+import pytest
+
+from .conftest import TEMPLATE, run
+
+DOCS = TEMPLATE / "docs"
+SOURCE_BLOCK = re.compile(r"<!-- source: (?:(\w+):)?(\S+) -->\n```\w*\n(.*?)\n```", re.DOTALL)
+ALL_RECIPES = ["csv_export", "template_stream", "context_stream", "sse", "ndjson"]
+
+
+def test_mkdocs_build_is_strict_and_clean(tmp_path: Path) -> None:
+    run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)], TEMPLATE
+    )
+    assert (tmp_path / "recipes" / "csv-export" / "index.html").exists()
+    assert "Try it: two commands" in (tmp_path / "index.html").read_text()
+
+
+def test_benchmark_plot_is_drawn_from_the_committed_output(tmp_path: Path) -> None:
+    plot = tmp_path / "plot.svg"
+    run(
+        [
+            sys.executable,
+            "scripts/plot_bench.py",
+            "docs/benchmarks/bench-gunicorn.txt",
+            str(plot),
+        ],
+        TEMPLATE,
+    )
+    assert plot.read_text() == (DOCS / "benchmarks" / "bench-gunicorn.svg").read_text()
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Projects with every recipe, one per database, as the docs' code comes from them."""
+    projects = {}
+    for database in ("sqlite", "postgresql"):
+        destination = tmp_path_factory.mktemp("docs") / database
+        answers = {"recipes": ALL_RECIPES, "database": database}
+        copier.run_copy(
+            str(TEMPLATE), destination, data=answers, defaults=True, vcs_ref="HEAD", quiet=True
+        )
+        projects[database] = destination
+    return projects
+
+
+def test_code_in_the_docs_is_the_generated_code(rendered: dict[str, Path]) -> None:
+    blocks = [
+        (page, *match.groups())
+        for page in sorted(DOCS.rglob("*.md"))
+        for match in SOURCE_BLOCK.finditer(page.read_text())
+    ]
+    assert len(blocks) >= 12
+    for page, database, source, code in blocks:
+        generated = (rendered[database or "sqlite"] / source).read_text()
+        assert code in generated, f"{page.relative_to(TEMPLATE)}: no longer matches {source}"
+
+
+def test_a_changed_snippet_would_be_caught(rendered: dict[str, Path]) -> None:
+    page = (DOCS / "recipes" / "csv-export.md").read_text()
+    (_, source, code) = SOURCE_BLOCK.search(page).groups()
+    assert (
+        code.replace("CSV_BOM", "CSV_BYTE_ORDER_MARK")
+        not in (rendered["sqlite"] / source).read_text()
+    )
+
+
+def test_the_index_includes_the_readme() -> None:
+    assert (DOCS / "index.md").read_text().startswith('--8<-- "README.md"')
+    assert (
+        subprocess.run(["git", "ls-files", "--error-unmatch", "README.md"], cwd=TEMPLATE).returncode
+        == 0
+    )
