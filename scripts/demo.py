@@ -33,14 +33,14 @@ def main() -> None:
         step("Creating .venv with copier", sys.executable, "-m", "venv", tools)
         step("Upgrading pip", tools / "bin" / "python", "-m", "pip", "install", "-q", "-U", "pip")
         step(
-            "Installing the dev tools",
+            "Installing copier",
             tools / "bin" / "python",
             "-m",
             "pip",
             "install",
             "-q",
             "--group",
-            "dev",
+            "demo",
         )
     step(
         f"Rendering the default project into {destination}",
