@@ -7,11 +7,13 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import copier
 import pytest
 import yaml
 from copier import VcsRef
+from copier.errors import UserMessageError
 
 from .conftest import TEMPLATE, run, run_project_checks
 
@@ -25,7 +27,10 @@ GIT_IDENTITY = {
 }
 STREAMING = "template/src/{{ package_name }}/streaming.py"
 SETTINGS = "template/src/{{ package_name }}/settings.py"
-# What v0.2.0 changed on its way from v0.1.0, in a template-owned and a user-owned file.
+README = "template/README.md.jinja"
+# What v0.2.0 changed on its way from v0.1.0, in template-owned files and a user-owned one.
+OLD_HEADING = "## Installation\n"
+NEW_HEADING = "## Install\n"
 OLD_COMMENT = "# The first chunk is sent early so the headers leave at once."
 NEW_COMMENT = (
     "# The first chunk leaves as soon as it holds this much, so the headers and the top of the"
@@ -34,6 +39,7 @@ OLD_SETTINGS = '"""Settings of v0.1.0."""\n'
 
 
 def git(*args: str, cwd: Path) -> str:
+    """Run git with a test identity (never the global config) and return its output."""
     return run(["git", *args], cwd, **GIT_IDENTITY).stdout
 
 
@@ -48,15 +54,20 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             shutil.copy2(TEMPLATE / name, repo / name)
     current_streaming = (repo / STREAMING).read_text()
     current_settings = (repo / SETTINGS).read_text()
+    current_readme = (repo / README).read_text()
+    # Fail loudly here, not vaguely later, if an edit to the template moved these anchors.
     assert NEW_COMMENT in current_streaming
+    assert current_readme.count(NEW_HEADING) == 1
 
     git("init", "-q", "-b", "main", cwd=repo)
     (repo / STREAMING).write_text(current_streaming.replace(NEW_COMMENT, OLD_COMMENT))
+    (repo / README).write_text(current_readme.replace(NEW_HEADING, OLD_HEADING))
     (repo / SETTINGS).write_text(OLD_SETTINGS)
     git("add", "-A", cwd=repo)
     git("commit", "-q", "-m", "v0.1.0", cwd=repo)
     git("tag", "v0.1.0", cwd=repo)
     (repo / STREAMING).write_text(current_streaming)
+    (repo / README).write_text(current_readme)
     (repo / SETTINGS).write_text(current_settings)
     git("commit", "-q", "-am", "v0.2.0", cwd=repo)
     git("tag", "v0.2.0", cwd=repo)
@@ -77,15 +88,18 @@ def project(template_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def commit_all(project: Path, message: str) -> None:
+    """Commit everything in the project, as copier update wants a clean tree."""
     git("add", "-A", cwd=project)
     git("commit", "-q", "-m", message, cwd=project)
 
 
-def update(project: Path, **options) -> None:
+def update(project: Path, **options: Any) -> None:
+    """copier update without questions, as `copier update --defaults` runs it."""
     copier.run_update(project, defaults=True, overwrite=True, quiet=True, **options)
 
 
 def snapshot(project: Path) -> dict[Path, bytes]:
+    """Every file of the project outside .git, with its bytes."""
     return {
         path: path.read_bytes()
         for path in project.rglob("*")
@@ -93,7 +107,8 @@ def snapshot(project: Path) -> dict[Path, bytes]:
     }
 
 
-def answers(project: Path) -> dict:
+def answers(project: Path) -> dict[str, Any]:
+    """The project's .copier-answers.yml."""
     return yaml.safe_load((project / ".copier-answers.yml").read_text())
 
 
@@ -102,6 +117,7 @@ def test_update_keeps_user_edits_and_brings_the_new_version(project: Path) -> No
     settings = project / "src/sales_reports/settings.py"
     readme = project / "README.md"
     assert OLD_COMMENT in streaming.read_text()
+    assert OLD_HEADING in readme.read_text()
     assert settings.read_text() == OLD_SETTINGS
     readme.write_text(readme.read_text() + "\n## Our team's notes\n\nAsk Ada about deploys.\n")
     settings.write_text(OLD_SETTINGS + "\nSTREAM_FETCH_SIZE = 5_000\n")
@@ -110,10 +126,13 @@ def test_update_keeps_user_edits_and_brings_the_new_version(project: Path) -> No
     update(project, vcs_ref="v0.2.0")
 
     assert answers(project)["_commit"] == "v0.2.0"
-    # The template's change arrived in its own file, and the edit to the README was merged.
+    # The template's changes arrived; in the README they were merged with the user's section.
     assert NEW_COMMENT in streaming.read_text()
     assert OLD_COMMENT not in streaming.read_text()
+    assert NEW_HEADING in readme.read_text()
+    assert OLD_HEADING not in readme.read_text()
     assert readme.read_text().endswith("## Our team's notes\n\nAsk Ada about deploys.\n")
+    assert "<<<<<<<" not in readme.read_text()
     # settings.py is the project's: the update left the user's version as it was.
     assert settings.read_text() == OLD_SETTINGS + "\nSTREAM_FETCH_SIZE = 5_000\n"
     run_project_checks(project)
@@ -143,6 +162,8 @@ def test_recipes_are_added_and_removed_by_changing_answers(project: Path) -> Non
     assert answers(project)["recipes"] == ["csv_export", "sse"]
     assert (project / "src/sales_reports/sse.py").exists()
     assert (project / "tests/test_sse.py").exists()
+    assert (project / "src/sales_reports/templates/sse_demo.html").exists()
+    assert (project / "src/sales_reports/templates/recipes/sse.html").exists()
     assert not (project / "src/sales_reports/template_stream.py").exists()
     assert not (project / "src/sales_reports/templates/timeline.html").exists()
     assert not (project / "tests/test_context_stream.py").exists()
@@ -153,6 +174,8 @@ def test_recipes_are_added_and_removed_by_changing_answers(project: Path) -> Non
     assert not (project / "src/sales_reports/csv_export.py").exists()
     assert not (project / "src/sales_reports/orders.py").exists()
     assert not (project / "scripts/bench_csv.py").exists()
+    assert not (project / "tests/test_csv_export.py").exists()
+    assert (project / "src/sales_reports/sse.py").exists()
     run_project_checks(project)
 
 
@@ -161,7 +184,7 @@ def test_an_update_of_a_dirty_project_is_refused(project: Path) -> None:
     readme.write_text(readme.read_text() + "uncommitted\n")
     before = snapshot(project)
 
-    with pytest.raises(Exception, match="Destination repository is dirty"):
+    with pytest.raises(UserMessageError, match="Destination repository is dirty"):
         update(project, vcs_ref="v0.2.0")
 
     assert snapshot(project) == before
@@ -174,3 +197,34 @@ def test_check_update_reports_the_newer_version(project: Path) -> None:
     report = json.loads(result.stdout)
     assert report["update_available"] is True, report
     assert report["latest_version"] == "0.2.0"
+
+
+def test_recopy_restores_template_files_and_keeps_settings(project: Path) -> None:
+    streaming = project / "src/sales_reports/streaming.py"
+    settings = project / "src/sales_reports/settings.py"
+    streaming.write_text(streaming.read_text().replace(OLD_COMMENT, "# Our own wording."))
+    settings.write_text(OLD_SETTINGS + "\nSTREAM_FETCH_SIZE = 5_000\n")
+    commit_all(project, "Our edits")
+
+    copier.run_recopy(project, defaults=True, overwrite=True, quiet=True)
+
+    # The way back from a bad merge: template files are the newest version's, edits gone.
+    assert answers(project)["_commit"] == "v0.2.0"
+    assert NEW_COMMENT in streaming.read_text()
+    assert "# Our own wording." not in streaming.read_text()
+    assert settings.read_text() == OLD_SETTINGS + "\nSTREAM_FETCH_SIZE = 5_000\n"
+
+
+def test_a_deleted_settings_module_stays_deleted_until_a_recopy(project: Path) -> None:
+    settings = project / "src/sales_reports/settings.py"
+    settings.unlink()
+    commit_all(project, "Drop settings.py")
+
+    # An update re-applies the deletion like any other edit (docs/updating.md warns about it)...
+    update(project, vcs_ref="v0.2.0")
+    assert not settings.exists()
+    commit_all(project, "Update to v0.2.0")
+
+    # ...and a recopy, which ignores the project's edits, brings the file back.
+    copier.run_recopy(project, defaults=True, overwrite=True, quiet=True)
+    assert settings.read_text() == (TEMPLATE / SETTINGS).read_text()
