@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from copier import VcsRef
 from copier.errors import UserMessageError
 
 from .conftest import TEMPLATE, run, run_project_checks
+from .test_render import expected_files
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +40,8 @@ NEW_COMMENT = (
     "# The first chunk leaves as soon as it holds this much, so the headers and the top of the"
 )
 OLD_SETTINGS = '"""Settings of v0.1.0."""\n'
+# The last commit whose file names carried their conditions and whose db.py came in two copies.
+PREVIOUS_LAYOUT = "d194cea1561aa887f6fdfd390303e536dda8e75b"
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -43,15 +49,20 @@ def git(*args: str, cwd: Path) -> str:
     return run(["git", *args], cwd, **GIT_IDENTITY).stdout
 
 
-@pytest.fixture(scope="module")
-def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A git repository of this template: v0.1.0 (an older variant), then v0.2.0 (this tree)."""
-    repo = tmp_path_factory.mktemp("template") / "repo"
+def copy_working_tree(repo: Path) -> None:
+    """Copy this template as it is now (tracked and new files, uncommitted edits) into `repo`."""
     listed = git("ls-files", "-co", "--exclude-standard", "-z", cwd=TEMPLATE).split("\0")
     for name in filter(None, listed):
         if (TEMPLATE / name).is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(TEMPLATE / name, repo / name)
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A git repository of this template: v0.1.0 (an older variant), then v0.2.0 (this tree)."""
+    repo = tmp_path_factory.mktemp("template") / "repo"
+    copy_working_tree(repo)
     current_streaming = (repo / STREAMING).read_text()
     current_settings = (repo / SETTINGS).read_text()
     current_readme = (repo / README).read_text()
@@ -228,3 +239,81 @@ def test_a_deleted_settings_module_stays_deleted_until_a_recopy(project: Path) -
     # ...and a recopy, which ignores the project's edits, brings the file back.
     copier.run_recopy(project, defaults=True, overwrite=True, quiet=True)
     assert settings.read_text() == (TEMPLATE / SETTINGS).read_text()
+
+
+@pytest.fixture(scope="module")
+def layout_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """v0.1.0: this repository at PREVIOUS_LAYOUT; v0.2.0: this tree, with plain file names."""
+    repo = tmp_path_factory.mktemp("layout") / "repo"
+    repo.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", PREVIOUS_LAYOUT], cwd=TEMPLATE, capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(repo, filter="data")
+    assert (
+        repo / "template/src/{{ package_name }}/{% if 'sse' in recipes %}sse.py{% endif %}"
+    ).exists()
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "v0.1.0", cwd=repo)
+    git("tag", "v0.1.0", cwd=repo)
+    git("rm", "-rq", ".", cwd=repo)
+    copy_working_tree(repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "v0.2.0", cwd=repo)
+    git("tag", "v0.2.0", cwd=repo)
+    return repo
+
+
+USER_HELPER = '''
+
+def downloadable_columns() -> tuple[str, ...]:
+    """Our own addition: the columns a download can have."""
+    return orders.COLUMNS
+'''
+USER_DB_HELPER = '''
+
+def table_names() -> list[str]:
+    """Our own addition: the tables the project streams from."""
+    return list(seed.TABLES)
+'''
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_project_of_the_previous_layout_updates_to_this_one(
+    layout_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database: str
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    project = tmp_path / "project"
+    recipes = ["csv_export", "sse"]
+    data = {"database": database, "recipes": recipes}
+    copier.run_copy(
+        str(layout_repo), project, data=data, vcs_ref="v0.1.0", defaults=True, quiet=True
+    )
+    package = project / "src/sales_reports"
+    csv_export = package / "csv_export.py"
+    csv_export.write_text(csv_export.read_text() + USER_HELPER)
+    (package / "db.py").write_text((package / "db.py").read_text() + USER_DB_HELPER)
+    git("init", "-q", "-b", "main", cwd=project)
+    commit_all(project, "Start from the template, with our own helpers")
+
+    update(project, vcs_ref="v0.2.0")
+
+    assert answers(project)["_commit"] == "v0.2.0"
+    assert git("diff", "--name-only", "--diff-filter=U", cwd=project) == ""
+    assert "<<<<<<<" not in "".join(path.read_text() for path in package.rglob("*.py"))
+    # The user's edits survived, in the new layout's modules.
+    assert csv_export.read_text().endswith(USER_HELPER)
+    db_module = (package / "db.py").read_text()
+    assert db_module.endswith(USER_DB_HELPER)
+    assert "def stream_cursor(" in db_module
+    factory = (package / "__init__.py").read_text()
+    assert "from . import csv_export, db, main, sse\n" in factory
+    assert "    app.register_blueprint(sse.bp)\n" in factory
+    # Exactly the files of the chosen recipes, server and database: nothing of the others.
+    files = {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
+    files = {name for name in files if not name.startswith(".git/")}
+    assert files == expected_files("sales_reports", recipes, "gunicorn")
+    run_project_checks(project)

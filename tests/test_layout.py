@@ -1,0 +1,59 @@
+"""The template's own layout: plain file names, one map of answers to files, lintable Python."""
+
+from __future__ import annotations
+
+import sys
+
+import jinja2
+import yaml
+
+from .conftest import TEMPLATE, run
+
+SOURCES = TEMPLATE / "template"
+# The only templated names: the package folder and the answers file.
+TEMPLATED_NAMES = {"{{ package_name }}", "{{ _copier_conf.answers_file }}.jinja"}
+# Excluded whatever the answers: files that tools leave behind.
+NEVER_COPIED = {"__pycache__", "*.py[co]", ".DS_Store"}
+
+
+def excluded_paths(**answers: object) -> set[str]:
+    """The paths copier.yml's `_exclude` renders to for these answers."""
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    rendered = (environment.from_string(entry).render(**answers) for entry in config["_exclude"])
+    return {line.strip() for entry in rendered for line in entry.splitlines() if line.strip()}
+
+
+def test_every_name_under_template_is_plain() -> None:
+    for path in SOURCES.rglob("*"):
+        name = path.name
+        assert "{%" not in name, f"{path.relative_to(TEMPLATE)}: a condition belongs in _exclude"
+        assert "{{" not in name or name in TEMPLATED_NAMES, path.relative_to(TEMPLATE)
+
+
+def test_every_excluded_path_names_a_template_file() -> None:
+    # With no recipe and the other server, every conditional entry renders its paths.
+    answers = {"recipes": [], "wsgi_server": "waitress", "database": "sqlite"}
+    paths = excluded_paths(package_name="{{ package_name }}", **answers) - NEVER_COPIED
+    assert {"src/{{ package_name }}/sse.py", "gunicorn.conf.py"} <= paths
+    for path in paths:
+        source = SOURCES / path
+        assert source.is_file() or source.with_name(source.name + ".jinja").is_file(), path
+
+
+def test_a_full_answer_set_excludes_nothing_of_the_project() -> None:
+    recipes = ["csv_export", "template_stream", "context_stream", "sse", "ndjson"]
+    answers = {"recipes": recipes, "wsgi_server": "gunicorn", "database": "sqlite"}
+    assert excluded_paths(package_name="pkg", **answers) == NEVER_COPIED
+
+
+def test_plain_python_in_the_template_passes_ruff() -> None:
+    python = sys.executable
+    checked = run(
+        [python, "-m", "ruff", "check", "--no-cache", "--show-files", "template"], TEMPLATE
+    )
+    # The recipe modules are plain Python now, so the template's own lint reaches them.
+    for module in ("csv_export.py", "sse.py", "orders.py", "streaming.py"):
+        assert f"/{module}\n" in checked.stdout
+    run([python, "-m", "ruff", "check", "--no-cache", "template"], TEMPLATE)
+    run([python, "-m", "ruff", "format", "--check", "--no-cache", "template"], TEMPLATE)
