@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
 import jinja2
+import pytest
 import yaml
 
 from .conftest import TEMPLATE, run
+from .test_render import DEFAULT_RECIPES, expected_files
 
 SOURCES = TEMPLATE / "template"
 # The only templated names: the package folder and the answers file.
@@ -57,3 +61,32 @@ def test_plain_python_in_the_template_passes_ruff() -> None:
         assert f"/{module}\n" in checked.stdout
     run([python, "-m", "ruff", "check", "--no-cache", "template"], TEMPLATE)
     run([python, "-m", "ruff", "format", "--check", "--no-cache", "template"], TEMPLATE)
+
+
+@pytest.mark.install
+def test_the_minimum_copier_renders_the_exact_files_and_the_one_before_refuses(
+    tmp_path: Path,
+) -> None:
+    minimum = yaml.safe_load((TEMPLATE / "copier.yml").read_text())["_min_copier_version"]
+    for version in (minimum, "9.17.2"):
+        venv = tmp_path / version
+        run([sys.executable, "-m", "venv", str(venv)], tmp_path)
+        run(
+            [str(venv / "bin/python"), "-m", "pip", "install", "-q", f"copier=={version}"], tmp_path
+        )
+    command = ["copy", "--defaults", "--vcs-ref", "HEAD", "--quiet", str(TEMPLATE)]
+
+    run([str(tmp_path / minimum / "bin/copier"), *command, str(tmp_path / "app")], tmp_path)
+    files = {str(path.relative_to(tmp_path / "app")) for path in (tmp_path / "app").rglob("*")}
+    files = {name for name in files if (tmp_path / "app" / name).is_file()}
+    assert files == expected_files("sales_reports", DEFAULT_RECIPES, "gunicorn")
+
+    # 9.17 would keep every file of a multi-line _exclude entry: it must refuse instead.
+    older = subprocess.run(
+        [str(tmp_path / "9.17.2/bin/copier"), *command, str(tmp_path / "old")],
+        capture_output=True,
+        text=True,
+    )
+    assert older.returncode != 0
+    assert f"requires Copier version >= {minimum}" in older.stdout + older.stderr
+    assert not (tmp_path / "old").exists()
