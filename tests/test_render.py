@@ -58,6 +58,7 @@ RECIPE_FILES = {
     },
     "sse": {
         "src/{pkg}/sse.py",
+        "src/{pkg}/broadcast.py",
         "src/{pkg}/templates/sse_demo.html",
         "src/{pkg}/templates/recipes/sse.html",
         "tests/test_sse.py",

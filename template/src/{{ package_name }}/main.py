@@ -31,6 +31,11 @@ def healthz() -> tuple[dict[str, str], int]:
 @bp.app_errorhandler(HTTPException)
 def plain_error(error: HTTPException) -> Response:
     """Answer errors with one readable line (curl users see the reason, not an HTML page)."""
-    return Response(
+    response = Response(
         f"{error.code} {error.name}: {error.description}\n", error.code, mimetype="text/plain"
     )
+    # Keep what the error adds to its headers: Retry-After on a 503, Allow on a 405.
+    for name, value in error.get_headers():
+        if name != "Content-Type":
+            response.headers[name] = value
+    return response

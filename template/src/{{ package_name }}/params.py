@@ -8,14 +8,27 @@ from datetime import date
 from flask import abort, request
 
 
+def whole_number(raw: str, *, minimum: int, maximum: int) -> int | None:
+    """The whole number `raw` spells if it lies in [minimum, maximum], else None.
+
+    The length is checked before int(): Python refuses 4,301 digits or more with ValueError,
+    and a database driver refuses past 2**63 - 1 at bind time, after the response has begun.
+    """
+    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(maximum)):
+        return None
+    value = int(raw)
+    return value if minimum <= value <= maximum else None
+
+
 def integer(name: str, *, default: int | None, minimum: int, maximum: int) -> int | None:
     """Read a whole number between `minimum` and `maximum`."""
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    value = whole_number(raw, minimum=minimum, maximum=maximum)
+    if value is None:
         abort(400, f"{name} must be a whole number from {minimum} to {maximum}, not {raw!r}.")
-    return int(raw)
+    return value
 
 
 def flag(name: str, *, default: bool) -> bool:

@@ -4,67 +4,66 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime
 
 import click
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
 
-from . import db, seed, streaming
+from . import db, params, seed, streaming
+from .broadcast import MAX_ID, Event, EventHub
 
 # cli_group=None: the command is `flask add-event`, not `flask sse add-event`.
 bp = Blueprint("sse", __name__, cli_group=None)
-
-BATCH = 100
 
 
 @bp.record_once
 def set_defaults(state: BlueprintSetupState) -> None:
     """Add this recipe's settings unless the environment or test config set them."""
     config = state.app.config
-    # Seconds between two looks at the table for new rows.
+    # Seconds between two looks at the table for new rows (one look per process, for everyone).
     config.setdefault("SSE_POLL_INTERVAL", 0.5)
-    # A comment after this many quiet seconds keeps proxies from closing an idle connection, and
-    # lets the server notice a client that has gone.
-    config.setdefault("SSE_HEARTBEAT", 15.0)
+    # A comment after this many quiet seconds keeps proxies from closing an idle connection. It
+    # is also how a client that has gone is noticed: at the second write after it left.
+    config.setdefault("SSE_HEARTBEAT", 2.0)
     # Each connection ends after this many seconds, so one client cannot hold a thread forever;
     # the browser reconnects on its own and resumes with Last-Event-ID.
     config.setdefault("SSE_MAX_AGE", 300.0)
     # How long a browser waits before it reconnects, in milliseconds.
     config.setdefault("SSE_RETRY_MS", 3000)
+    state.app.extensions["event_hub"] = EventHub(state.app)
+
+
+def frame(events: list[Event]) -> bytes:
+    """Frame events as the client reads them: the kind names the event, the id resumes it."""
+    return b"".join(
+        streaming.sse_event(message, event_id=event_id, event=kind)
+        for event_id, kind, message in events
+    )
 
 
 def event_stream(
-    connection: db.Connection,
-    last_id: int,
-    *,
-    poll: float,
-    heartbeat: float,
-    max_age: float,
-    retry_ms: int,
+    hub: EventHub, last_id: int, *, heartbeat: float, max_age: float, retry_ms: int
 ) -> Iterator[bytes]:
-    """Yield each event inserted after `last_id`, heartbeats when quiet, until `max_age` is up."""
+    """Yield each event after `last_id`, heartbeats when quiet, until `max_age` is up."""
     # Sent at once: headers leave with the first chunk, and the EventSource opens.
     yield f"retry: {retry_ms}\n\n".encode()
-    started = quiet_since = time.monotonic()
-    while time.monotonic() - started < max_age:
-        rows = db.execute(
-            connection,
-            "SELECT id, kind, message FROM events WHERE id > ? ORDER BY id LIMIT ?",
-            (last_id, BATCH),
-        ).fetchall()
-        if rows:
-            yield b"".join(
-                streaming.sse_event(message, event_id=event_id, event=kind)
-                for event_id, kind, message in rows
-            )
-            last_id = rows[-1][0]
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= heartbeat:
+    ends = time.monotonic() + max_age
+    while (remaining := ends - time.monotonic()) > 0:
+        events = hub.wait(last_id, timeout=min(heartbeat, remaining))
+        if events is None:
+            # Resuming from further back than the hub remembers: read the table up to there.
+            until = hub.floor
+            with closing(hub.catch_up(last_id, until)) as batches:
+                for batch in batches:
+                    yield frame(batch)
+            last_id = until
+        elif events:
+            yield frame(events)
+            last_id = events[-1][0]
+        elif remaining > heartbeat:
             yield b": heartbeat\n\n"
-            quiet_since = time.monotonic()
-        else:
-            time.sleep(poll)
 
 
 def last_event_id() -> int | None:
@@ -72,9 +71,10 @@ def last_event_id() -> int | None:
     raw = request.headers.get("Last-Event-ID")
     if raw is None:
         return None
-    if not raw.isascii() or not raw.isdigit():
-        abort(400, f"Last-Event-ID must be a whole number, not {raw!r}.")
-    return int(raw)
+    value = params.whole_number(raw, minimum=0, maximum=MAX_ID)
+    if value is None:
+        abort(400, f"Last-Event-ID must be a whole number from 0 to {MAX_ID}, not {raw[:40]!r}.")
+    return value
 
 
 @bp.get("/events")
@@ -82,15 +82,12 @@ def events() -> Response:
     """Stream new events as they are inserted; resume after the Last-Event-ID header."""
     config = current_app.config
     resume_after = last_event_id()
-    connection = db.connect()
-    if resume_after is None:
-        # A new listener hears what happens from now on.
-        latest = db.execute(connection, "SELECT coalesce(max(id), 0) FROM events").fetchone()
-        resume_after = latest[0]
+    hub: EventHub = current_app.extensions["event_hub"]
+    newest = hub.join()
     stream = event_stream(
-        connection,
-        resume_after,
-        poll=config["SSE_POLL_INTERVAL"],
+        hub,
+        # A new listener hears what happens from now on.
+        newest if resume_after is None else resume_after,
         heartbeat=config["SSE_HEARTBEAT"],
         max_age=config["SSE_MAX_AGE"],
         retry_ms=config["SSE_RETRY_MS"],
@@ -99,7 +96,7 @@ def events() -> Response:
         stream,
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache"},
-        on_close=(connection.close,),
+        on_close=(hub.leave,),
     )
 
 

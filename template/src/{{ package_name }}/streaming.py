@@ -6,6 +6,8 @@ import csv
 import json
 import logging
 import re
+import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import SimpleNamespace
@@ -13,6 +15,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from flask import Response, current_app, request
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wsgi import ClosingIterator
 
 # The first chunk leaves as soon as it holds this much, so the headers and the top of the
@@ -21,6 +24,12 @@ FIRST_CHUNK_SIZE = 1024
 
 # Spreadsheet programs run a cell that starts with one of these as a formula (OWASP, CSV Injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# What ends a line in an event stream.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+# Seconds a client turned away with 503 is asked to wait before it tries again.
+RETRY_AFTER = 5
 
 
 def chunked(
@@ -99,12 +108,13 @@ def json_array(columns: Sequence[str], batches: Iterable[list[Sequence[Any]]]) -
 def sse_event(data: str, *, event_id: int | str | None = None, event: str | None = None) -> bytes:
     """Frame one Server-Sent Event; each line of `data` becomes a data: line of its own."""
     fields = []
+    # CR, LF and CRLF all end a line in an event stream: in `id` or `event` one would start a
+    # field of the database's choosing, so any line break there becomes a space.
     if event_id is not None:
-        fields.append(f"id: {event_id}")
+        fields.append(f"id: {LINE_BREAK.sub(' ', str(event_id))}")
     if event is not None:
-        fields.append(f"event: {event}")
-    # CR, LF and CRLF all end a line in an event stream; none may stay inside a field.
-    fields += [f"data: {line}" for line in re.split(r"\r\n|\r|\n", data)]
+        fields.append(f"event: {LINE_BREAK.sub(' ', event)}")
+    fields += [f"data: {line}" for line in LINE_BREAK.split(data)]
     return ("\n".join(fields) + "\n\n").encode()
 
 
@@ -122,7 +132,11 @@ def guarded(
 ) -> Iterator[bytes | str]:
     """Pass chunks through, log an error that happens mid-stream, and release when it ends."""
     try:
-        yield from chunks
+        for chunk in chunks:
+            yield chunk
+            # Under gevent a fast reader never makes a write wait, so a download would keep the
+            # worker to itself until its end: this lets the other clients in between chunks.
+            time.sleep(0)
     except Exception:
         # The status line is gone: re-raising makes the server cut the connection, so the client
         # sees a truncated body (curl exits 18) instead of a short file that looks complete.
@@ -133,6 +147,27 @@ def guarded(
         release()
 
 
+class OpenStreams:
+    """The streamed responses this process has open, bounded so that short requests find room."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def enter(self, limit: int) -> bool:
+        """Count one more stream, unless `limit` are open already."""
+        with self._lock:
+            if self.count >= limit:
+                return False
+            self.count += 1
+            return True
+
+    def leave(self) -> None:
+        """Count a stream that has ended."""
+        with self._lock:
+            self.count -= 1
+
+
 def stream(
     chunks: Iterable[bytes | str],
     *,
@@ -140,13 +175,26 @@ def stream(
     on_close: Sequence[Callable[[], None]] = (),
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """Return a streamed response that runs `on_close` once: when it ends or is closed."""
+    """Return a streamed response that runs `on_close` once: when it ends or is closed.
+
+    Past STREAM_MAX_OPEN open streams in this process it answers 503 with Retry-After instead,
+    at once, so that a crowd of long streams can never leave /healthz without a worker.
+    """
     pending = list(on_close)
 
     def release() -> None:
         while pending:
             pending.pop(0)()
 
+    open_streams = current_app.extensions.setdefault("open_streams", OpenStreams())
+    limit = current_app.config["STREAM_MAX_OPEN"]
+    if not open_streams.enter(limit):
+        release()
+        raise ServiceUnavailable(
+            f"{limit} streams are open on this server process; try again shortly.",
+            retry_after=RETRY_AFTER,
+        )
+    pending.append(open_streams.leave)
     body = guarded(chunks, release, current_app.logger, request.path)
     # ClosingIterator covers a response closed before its first chunk, when `guarded` never ran.
     response = Response(ClosingIterator(body, release), mimetype=mimetype, headers=headers)
