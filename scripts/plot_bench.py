@@ -11,7 +11,11 @@ import re
 import sys
 from pathlib import Path
 
-ROW = re.compile(r"^\s*([\d,]+)\s+(\w+)\s+[\d.]+\s+([\d.]+)\s+[\d.]+ ms\s+([\d.]+) MB$")
+# rows, variant, [clients,] MB, MB/s, [min MB/s,] first byte, peak RSS: older output has no
+# clients or minimum column.
+ROW = re.compile(
+    r"^\s*([\d,]+)\s+(\w+)\s+(?:\d+\s+)?[\d.]+\s+([\d.]+)\s+(?:[\d.]+\s+)?[\d.]+ ms\s+([\d.]+) MB$"
+)
 COLOURS = {"recipe": "#1f77b4", "naive": "#d62728"}
 LABELS = {"recipe": "this recipe", "naive": "Flask docs' pattern"}
 WIDTH, HEIGHT, PANEL = 760, 320, 340

@@ -59,6 +59,7 @@ RECIPE_FILES = {
     "sse": {
         "src/{pkg}/sse.py",
         "src/{pkg}/broadcast.py",
+        "scripts/bench_sse.py",
         "src/{pkg}/templates/sse_demo.html",
         "src/{pkg}/templates/recipes/sse.html",
         "tests/test_sse.py",

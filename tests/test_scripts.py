@@ -43,17 +43,22 @@ def test_demo_renders_seeds_and_serves(tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_benchmark_prints_figures_for_both_variants(render) -> None:
+def test_benchmark_prints_figures_for_both_variants_and_concurrent_clients(render) -> None:
     project = render()
-    result = run(
-        [sys.executable, "scripts/bench_csv.py", "--rows", "2000", "--runs", "1"],
-        project,
-        PYTHONPATH=str(project / "src"),
-    )
+    command = [sys.executable, "scripts/bench_csv.py", "--rows", "2000", "--runs", "1"]
+    result = run([*command, "--clients", "1", "2"], project, PYTHONPATH=str(project / "src"))
     rows = re.findall(
-        r"^\s+2,000\s+(recipe|naive)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+) ms\s+([\d.]+) MB$",
+        r"^\s+2,000\s+(recipe|naive)\s+(\d)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+) ms"
+        r"\s+([\d.]+) MB$",
         result.stdout,
         flags=re.MULTILINE,
     )
-    assert [row[0] for row in rows] == ["recipe", "naive"], result.stdout
-    assert all(float(value) > 0 for row in rows for value in row[1:])
+    assert [row[:2] for row in rows] == [
+        ("recipe", "1"),
+        ("recipe", "2"),
+        ("naive", "1"),
+        ("naive", "2"),
+    ], result.stdout
+    assert all(float(value) > 0 for row in rows for value in row[2:])
+    # Two clients download twice the bytes.
+    assert float(rows[1][2]) == pytest.approx(2 * float(rows[0][2]), rel=0.01)
