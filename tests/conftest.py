@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import ast
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +97,24 @@ def wait_for(url: str, process: subprocess.Popen[Any], timeout: float = 30) -> N
     pytest.fail(f"{url} did not answer within {timeout} s")
 
 
+def start_production_server(
+    project: Path, package: str, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a rendered project's production server on a free port; wait until it is healthy."""
+    port = free_port()
+    ask = f"from {package}.server import server_command; print(server_command(port={port}))"
+    command = ast.literal_eval(run([sys.executable, "-c", ask], project, **env).stdout)
+    process = subprocess.Popen(
+        command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+    except BaseException:
+        stop(process)
+        raise
+    return process, f"127.0.0.1:{port}"
+
+
 @dataclass
 class ServedProject:
     """A rendered project's production server on a loopback port, over a seeded database."""
@@ -128,14 +148,52 @@ def served_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedP
     env = {**os.environ, "PYTHONPATH": str(project / "src"), "FLASK_DATABASE": str(database)}
     python = sys.executable
     run([python, "-m", "flask", "--app", package, "seed-db", "--rows", "300000"], project, **env)
+    process, address = start_production_server(project, package, env)
+    try:
+        yield ServedProject(project, f"http://{address}", process, database)
+    finally:
+        stop(process)
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+needs_nginx = pytest.mark.skipif(
+    not Path(NGINX).exists(),
+    reason="nginx is not installed (Debian: apt-get install nginx-light; .ci/run does this)",
+)
+
+
+@contextmanager
+def nginx(
+    project: Path,
+    upstreams: list[str],
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_locations: str = "",
+) -> Iterator[str]:
+    """Run nginx with the project's deploy/nginx.conf in front of `upstreams`; yield its address."""
+    prefix = tmp_path_factory.mktemp("nginx")
+    snippet = (project / "deploy" / "nginx.conf").read_text()
     port = free_port()
-    ask = f"from {package}.server import server_command; print(server_command(port={port}))"
-    command = ast.literal_eval(run([python, "-c", ask], project, **env).stdout)
-    process = subprocess.Popen(
-        command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    servers = "".join(f"server {upstream}; " for upstream in upstreams)
+    snippet = snippet.replace("server 127.0.0.1:8000;", servers)
+    snippet = snippet.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    snippet = re.sub(r"\n}\s*$", extra_locations + "}\n", snippet)
+    (prefix / "nginx.conf").write_text(
+        f"""daemon off;
+user root;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{}}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    {snippet}
+}}
+"""
     )
+    process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")])
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        yield ServedProject(project, f"http://127.0.0.1:{port}", process, database)
+        yield f"127.0.0.1:{port}"
     finally:
         stop(process)

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import re
-import shutil
 import socket
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from .conftest import ServedProject, free_port, stop, wait_for
+from .conftest import ServedProject, needs_nginx, nginx
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path(NGINX).exists(),
-        reason="nginx is not installed (Debian: apt-get install nginx-light; .ci/run does this)",
-    ),
-]
+pytestmark = [pytest.mark.slow, needs_nginx]
 
 # A second location that makes nginx buffer anyway: the control that shows the check can fail.
 BUFFERED_LOCATION = """
@@ -40,33 +29,9 @@ BUFFERED_LOCATION = """
 @pytest.fixture(scope="module")
 def proxy(served_project: ServedProject, tmp_path_factory) -> Iterator[str]:
     """nginx with the project's deploy/nginx.conf, in front of the served project."""
-    prefix = tmp_path_factory.mktemp("nginx")
-    snippet = (served_project.project / "deploy" / "nginx.conf").read_text()
-    port = free_port()
     upstream = served_project.url.removeprefix("http://")
-    snippet = snippet.replace("server 127.0.0.1:8000;", f"server {upstream};")
-    snippet = snippet.replace("listen 80;", f"listen 127.0.0.1:{port};")
-    snippet = re.sub(r"\n}\s*$", BUFFERED_LOCATION + "}\n", snippet)
-    (prefix / "nginx.conf").write_text(
-        f"""daemon off;
-user root;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{}}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    {snippet}
-}}
-"""
-    )
-    process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")])
-    try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        yield f"127.0.0.1:{port}"
-    finally:
-        stop(process)
+    with nginx(served_project.project, [upstream], tmp_path_factory, BUFFERED_LOCATION) as address:
+        yield address
 
 
 def read_slowly(address: str, path: str, served: ServedProject) -> tuple[int, bool]:
