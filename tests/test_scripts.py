@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import subprocess
 import sys
@@ -45,10 +46,10 @@ def test_demo_renders_seeds_and_serves(tmp_path) -> None:
 @pytest.mark.slow
 def test_benchmark_prints_figures_for_both_variants_and_concurrent_clients(render) -> None:
     project = render()
-    command = [sys.executable, "scripts/bench_csv.py", "--rows", "2000", "--runs", "1"]
+    command = [sys.executable, "scripts/bench_csv.py", "--rows", "20000", "--runs", "1"]
     result = run([*command, "--clients", "1", "2"], project, PYTHONPATH=str(project / "src"))
     rows = re.findall(
-        r"^\s+2,000\s+(recipe|naive)\s+(\d)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+) ms"
+        r"^\s+20,000\s+(recipe|naive)\s+(\d)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+) ms"
         r"\s+([\d.]+) MB$",
         result.stdout,
         flags=re.MULTILINE,
@@ -61,4 +62,25 @@ def test_benchmark_prints_figures_for_both_variants_and_concurrent_clients(rende
     ], result.stdout
     assert all(float(value) > 0 for row in rows for value in row[2:])
     # Two clients download twice the bytes.
-    assert float(rows[1][2]) == pytest.approx(2 * float(rows[0][2]), rel=0.01)
+    assert float(rows[1][2]) == pytest.approx(2 * float(rows[0][2]), rel=0.05)
+
+
+@pytest.mark.slow
+def test_event_stream_benchmark_holds_its_listeners(render) -> None:
+    project = render(recipes=["csv_export", "sse"])
+    result = run(
+        [sys.executable, "scripts/bench_sse.py", "--clients", "50"],
+        project,
+        PYTHONPATH=str(project / "src"),
+    )
+    row = re.search(
+        r"^\s+50\s+(\d+)\s+(\d+)\s+([\d.]+) ms\s+([\d.]+) ms\s+(\d+) ms\s+(\d+) ms\s+(\d+) ms"
+        r"\s+([\d.]+) MB\s+([\d.]+) MB\s+(\d+)$",
+        result.stdout,
+        flags=re.MULTILINE,
+    )
+    assert row, result.stdout
+    held, refused, *_, connections = row.groups()
+    assert (held, refused) == ("50", "0")
+    # One poller per worker (2 cores here, so 2 workers at most), not one per listener.
+    assert 1 <= int(connections) <= 2 * (os.cpu_count() or 1)

@@ -27,7 +27,8 @@ def integer(name: str, *, default: int | None, minimum: int, maximum: int) -> in
         return default
     value = whole_number(raw, minimum=minimum, maximum=maximum)
     if value is None:
-        abort(400, f"{name} must be a whole number from {minimum} to {maximum}, not {raw!r}.")
+        # Quote no more of the value than a reader needs: the rest is echoed back to nobody.
+        abort(400, f"{name} must be a whole number from {minimum} to {maximum}, not {raw[:40]!r}.")
     return value
 
 
