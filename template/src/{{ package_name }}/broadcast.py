@@ -19,6 +19,8 @@ Event = tuple[int, str, str]
 BATCH = 100
 # Events kept in memory for listeners that fall a little behind; older ones come from the table.
 KEEP = 1_000
+# What the events trigger notifies on PostgreSQL (schema.sql).
+CHANNEL = "events"
 # The largest id either database stores (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
 
@@ -30,6 +32,22 @@ def read_events(connection: db.Connection, after: int, until: int = MAX_ID) -> l
     sql = "SELECT id, kind, message FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"
     rows = db.execute(connection, sql, (after, until, BATCH)).fetchall()
     return [tuple(row) for row in rows]
+
+
+def listen_for_news(connection: db.Connection) -> None:
+    """On PostgreSQL, subscribe to the NOTIFY that schema.sql's trigger sends for new events."""
+    # psycopg's connections receive notifications; sqlite3 has nothing of the kind and polls.
+    if hasattr(connection, "notifies"):
+        db.execute(connection, f"LISTEN {CHANNEL}")
+
+
+def wait_for_news(connection: db.Connection | None, timeout: float) -> None:
+    """Wait `timeout` s before the next look, or less if PostgreSQL says that rows came."""
+    if connection is None or not hasattr(connection, "notifies"):
+        time.sleep(timeout)
+        return
+    for _ in connection.notifies(timeout=timeout, stop_after=1):
+        pass
 
 
 def newest_event(connection: db.Connection) -> int:
@@ -112,7 +130,10 @@ class EventHub:
         return self._recent[-1][0] if self._recent else self._floor
 
     def _poll(self) -> None:
-        """Look for new rows every SSE_POLL_INTERVAL s; wake the listeners when there are some."""
+        """Look for new rows, then wake the listeners if there are some; repeat.
+
+        It looks again after SSE_POLL_INTERVAL s, or at once when PostgreSQL notifies it.
+        """
         connection = None
         try:
             while True:
@@ -125,6 +146,7 @@ class EventHub:
                     if connection is None:
                         with self.app.app_context():
                             connection = db.connect()
+                        listen_for_news(connection)
                     events = read_events(connection, after)
                 except Exception:
                     self.app.logger.exception("Reading new events failed; trying again")
@@ -139,7 +161,7 @@ class EventHub:
                             del self._recent[:-KEEP]
                         self._condition.notify_all()
                 if len(events) < BATCH:
-                    time.sleep(self.app.config["SSE_POLL_INTERVAL"])
+                    wait_for_news(connection, self.app.config["SSE_POLL_INTERVAL"])
         finally:
             if connection is not None:
                 connection.close()
