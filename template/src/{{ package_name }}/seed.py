@@ -52,7 +52,8 @@ def orders(count: int) -> Iterator[tuple[int, str, str, str, int, float, str]]:
     for i in range(1, count + 1):
         amount = round((i * 7919) % 100_000 / 100, 2)
         # Every tenth order is a refund: a negative number that must stay a number in the CSV.
-        if i % 10 == 0:
+        # A refund of 0 stays 0.0: -0.0 would be written as "-0.0" by PostgreSQL, "0.0" by SQLite.
+        if i % 10 == 0 and amount:
             amount = -amount
         created_at = (START + timedelta(minutes=i)).isoformat(sep=" ")
         yield i, created_at, next(customers), next(products), 1 + i * 7 % 20, amount, next(notes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -84,23 +85,36 @@ def csv_pieces(header: Sequence[str], batches: Iterable[list[Sequence[Any]]]) ->
     yield "".join(lines)
 
 
-# One encoder for every row: compact separators, non-ASCII text written as UTF-8, not \u escapes.
-JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# One encoder for every row: compact separators, non-ASCII text written as UTF-8, not \u escapes
+# (U+2028 and U+2029 too: valid JSON, and NDJSON splits lines on \n only). NaN and Infinity are
+# not JSON: the encoder refuses them and json_object writes null instead.
+JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def json_object(columns: Sequence[str], row: Sequence[Any]) -> str:
+    """Write one row as a JSON object; a NaN or infinite number becomes null."""
+    try:
+        return JSON.encode(dict(zip(columns, row, strict=True)))
+    except ValueError:
+        # Rare, so the check costs nothing on the rows that need none.
+        finite = [
+            None if isinstance(value, float) and not math.isfinite(value) else value
+            for value in row
+        ]
+        return JSON.encode(dict(zip(columns, finite, strict=True)))
 
 
 def json_lines(columns: Sequence[str], batches: Iterable[list[Sequence[Any]]]) -> Iterator[str]:
     """Write each row as a JSON object on a line of its own (NDJSON), one string per batch."""
     for batch in batches:
-        yield "".join(JSON.encode(dict(zip(columns, row, strict=True))) + "\n" for row in batch)
+        yield "".join(json_object(columns, row) + "\n" for row in batch)
 
 
 def json_array(columns: Sequence[str], batches: Iterable[list[Sequence[Any]]]) -> Iterator[str]:
     """Write the rows as one JSON array of objects, one string per batch."""
     separator = "["
     for batch in batches:
-        yield separator + ",\n".join(
-            JSON.encode(dict(zip(columns, row, strict=True))) for row in batch
-        )
+        yield separator + ",\n".join(json_object(columns, row) for row in batch)
         separator = ",\n"
     yield "[]\n" if separator == "[" else "]\n"
 
