@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
 from flask import abort, request
+
+# What the 400 messages promise for a date: four, two and two digits (fromisoformat alone also
+# takes 20250102 and 2025-W01-1).
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def quoted(raw: str, limit: int = 40) -> str:
+    """Quote a bad value for a message, cut short: the rest would be echoed back to nobody."""
+    return repr(raw) if len(raw) <= limit else f"{raw[:limit]!r}..."
 
 
 def whole_number(raw: str, *, minimum: int, maximum: int) -> int | None:
@@ -27,8 +37,7 @@ def integer(name: str, *, default: int | None, minimum: int, maximum: int) -> in
         return default
     value = whole_number(raw, minimum=minimum, maximum=maximum)
     if value is None:
-        # Quote no more of the value than a reader needs: the rest is echoed back to nobody.
-        abort(400, f"{name} must be a whole number from {minimum} to {maximum}, not {raw[:40]!r}.")
+        abort(400, f"{name} must be a whole number from {minimum} to {maximum}, not {quoted(raw)}.")
     return value
 
 
@@ -39,7 +48,7 @@ def flag(name: str, *, default: bool) -> bool:
         return default
     value = raw.lower()
     if value not in {"1", "0", "true", "false", "yes", "no"}:
-        abort(400, f"{name} must be 1 or 0 (true/false, yes/no), not {raw!r}.")
+        abort(400, f"{name} must be 1 or 0 (true/false, yes/no), not {quoted(raw)}.")
     return value in {"1", "true", "yes"}
 
 
@@ -48,10 +57,12 @@ def iso_date(name: str) -> date | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"{name} must be a date written as YYYY-MM-DD, not {raw!r}.")
+    if ISO_DATE.fullmatch(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:  # 2025-02-30
+            pass
+    abort(400, f"{name} must be a date written as YYYY-MM-DD, not {quoted(raw)}.")
 
 
 def subset(name: str, allowed: Sequence[str]) -> list[str]:
@@ -65,7 +76,7 @@ def subset(name: str, allowed: Sequence[str]) -> list[str]:
         abort(
             400,
             f"{name} must be distinct, comma-separated names from {', '.join(allowed)}; "
-            f"got {raw!r}.",
+            f"got {quoted(raw)}.",
         )
     return chosen
 
