@@ -144,17 +144,23 @@ def attachment(filename: str) -> str:
 def guarded(
     chunks: Iterable[bytes | str], release: Callable[[], None], logger: logging.Logger, path: str
 ) -> Iterator[bytes | str]:
-    """Pass chunks through, log an error that happens mid-stream, and release when it ends."""
+    """Pass chunks through, log an error that happens in the stream, and release when it ends."""
+    sent = 0
     try:
         for chunk in chunks:
             yield chunk
+            sent += 1
             # Under gevent a fast reader never makes a write wait, so a download would keep the
             # worker to itself until its end: this lets the other clients in between chunks.
             time.sleep(0)
     except Exception:
-        # The status line is gone: re-raising makes the server cut the connection, so the client
-        # sees a truncated body (curl exits 18) instead of a short file that looks complete.
-        logger.exception("Stream for %s failed after the response had started", path)
+        # Re-raising lets the server answer 500 if nothing was sent yet; once the status line is
+        # gone, it cuts the connection, so the client sees a truncated body (curl exits 18)
+        # instead of a short file that looks complete.
+        if sent:
+            logger.exception("Stream for %s failed after %d chunks; body cut short", path, sent)
+        else:
+            logger.exception("Stream for %s failed before its first chunk; answered 500", path)
         raise
     finally:
         # The last chunk, an error or a disconnect: the cursor is not needed a moment longer.
