@@ -135,7 +135,11 @@ def sse_event(data: str, *, event_id: int | str | None = None, event: str | None
 def attachment(filename: str) -> str:
     """Build a Content-Disposition value with an ASCII fallback and an RFC 5987 UTF-8 name."""
     fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    fallback = fallback.replace("\\", "_").replace('"', "_") or "download"
+    fallback = fallback.replace("\\", "_").replace('"', "_")
+    stem, dot, extension = fallback.rpartition(".")
+    if not (stem if dot else extension).strip(" ._-"):
+        # Nothing of the name was ASCII (日本.csv gives ".csv"): keep its extension, if any.
+        fallback = f"download.{extension}" if dot else "download"
     if fallback == filename:
         return f'attachment; filename="{filename}"'
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
