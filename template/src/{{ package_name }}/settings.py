@@ -1,8 +1,8 @@
 """Your settings. This file is yours: `copier copy` writes it once, `copier update` never again.
 
-Upper-case names here override the defaults in create_app(); FLASK_* environment variables and the
-test config override these in turn. Keep secrets out of it: use FLASK_SECRET_KEY. Keep the file
-even when it sets nothing: create_app() imports it.
+Upper-case names here override the defaults in create_app(); FLASK_* environment variables
+override these in turn. The tests ignore this file: they start from the defaults. Keep secrets out
+of it: use FLASK_SECRET_KEY. Keep the file even when it sets nothing: create_app() imports it.
 """
 
 # Examples (uncomment to use):
