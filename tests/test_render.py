@@ -147,6 +147,21 @@ def test_defaults_derive_names_from_the_project_name(render) -> None:
     assert stored["package_name"] == "zo_s_sales_q3_reports"
 
 
+@pytest.mark.parametrize(
+    ("project_name", "slug", "package"),
+    [
+        ("Café Reports", "cafe-reports", "cafe_reports"),
+        ("Zoë's Straße Øl", "zoe-s-strasse-ol", "zoe_s_strasse_ol"),
+        ("Łódź Sales", "lodz-sales", "lodz_sales"),
+    ],
+)
+def test_accented_letters_become_their_base_letter(render, project_name, slug, package) -> None:
+    project = render(project_name=project_name)
+    stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (stored["project_slug"], stored["package_name"]) == (slug, package)
+    assert (project / "src" / package / "__init__.py").exists()
+
+
 def test_a_slug_starting_with_a_digit_gives_a_valid_package_name(render) -> None:
     project = render(project_name="3D Prints")
     stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
