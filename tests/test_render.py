@@ -147,6 +147,17 @@ def test_defaults_derive_names_from_the_project_name(render) -> None:
     assert stored["package_name"] == "zo_s_sales_q3_reports"
 
 
+def test_pyproject_keeps_answers_as_utf8_and_valid_toml(render) -> None:
+    description = 'Zoë\'s "café" <reports> & C:\\data\tnow\x7f'
+    project = render(description=description, author_name="José Núñez")
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'name = "José Núñez"' in text
+    metadata = tomllib.loads(text)["project"]
+    # TOML allows a tab in a basic string, not the other control characters: they become spaces.
+    assert metadata["description"] == description.replace("\x7f", " ")
+    assert metadata["authors"][0]["name"] == "José Núñez"
+
+
 @pytest.mark.parametrize(
     ("project_name", "slug", "package"),
     [
