@@ -32,6 +32,8 @@ def test_readme_instructions_work_as_written(render, server) -> None:
         script = script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
         return run(["bash", "-euo", "pipefail", "-c", script], project)
 
+    # The project as a user would commit it: following the README must leave nothing to commit.
+    shell("git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm copy")
     (install,) = blocks["Install"]
     (database,) = blocks["Create and seed the database"]
     (tests,) = blocks["Tests"]
@@ -66,3 +68,4 @@ def test_readme_instructions_work_as_written(render, server) -> None:
     assert "bytes, first byte after" in output
     assert "<h1>Timeline</h1>" in output
     assert "<p>Hello World!</p>" in output
+    assert shell("git status --porcelain").stdout == ""
