@@ -131,7 +131,10 @@ def test_rendered_project_passes_its_own_checks(render, answers) -> None:
 
     metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
     assert metadata["name"] == stored["project_slug"]
-    assert metadata["requires-python"] == f">={answers.get('python_version', '3.11')}"
+    python = answers.get("python_version", "3.11")
+    assert metadata["requires-python"] == f">={python}"
+    # The install steps make the virtual environment with the chosen Python, not any python3.
+    assert f"\npython{python} -m venv .venv\n" in (project / "README.md").read_text()
     assert metadata["description"] == stored["description"]
     assert metadata["authors"] == [{"name": stored["author_name"], "email": stored["author_email"]}]
     assert any(dependency.startswith(server) for dependency in metadata["dependencies"])
@@ -143,8 +146,8 @@ def test_rendered_project_passes_its_own_checks(render, answers) -> None:
 def test_defaults_derive_names_from_the_project_name(render) -> None:
     project = render(project_name="  Zoë's Sales: Q3 Reports! ")
     stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    assert stored["project_slug"] == "zo-s-sales-q3-reports"
-    assert stored["package_name"] == "zo_s_sales_q3_reports"
+    assert stored["project_slug"] == "zoe-s-sales-q3-reports"
+    assert stored["package_name"] == "zoe_s_sales_q3_reports"
 
 
 def test_pyproject_keeps_answers_as_utf8_and_valid_toml(render) -> None:
