@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 import pexpect
@@ -34,7 +35,10 @@ def test_person_answers_the_questions(tmp_path) -> None:
 
     answer("Project name, as people read it", CLEAR + "Inventory Feed")
     answer("Distribution name", "")  # derived: inventory-feed
-    answer("Python import name", CLEAR + "stock_feed")
+    # A bad answer is refused under the question, which stays open for a good one.
+    answer("Python import name", CLEAR + "my-app")
+    child.expect_exact("is not a valid import name")
+    child.send(CLEAR + "stock_feed\r")
     answer("One sentence that says", "")
     answer("Author's name", CLEAR + "Ada Lovelace")
     answer("Author's e-mail", CLEAR + "ada@example.org")
@@ -65,3 +69,18 @@ def test_person_answers_the_questions(tmp_path) -> None:
     assert not (destination / "src/stock_feed/template_stream.py").exists()
     assert not (destination / "gunicorn.conf.py").exists()
     run_project_checks(destination)
+
+
+def test_a_bad_answer_on_the_command_line_ends_with_the_rule(tmp_path) -> None:
+    destination = tmp_path / "project"
+    command = [sys.executable, "-m", "copier", "copy", "--defaults", "--vcs-ref", "HEAD"]
+    command += ["-d", "package_name=my-app", str(TEMPLATE), str(destination)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    # What docs/getting-started.md promises: Copier's traceback, then the sentence on its own line.
+    assert result.stderr.splitlines()[-1] == (
+        "ValueError: Validation error for question 'package_name': package_name 'my-app' is not a"
+        " valid import name: use lowercase letters, digits and underscores, not starting with a"
+        " digit (e.g. sales_reports)."
+    )
+    assert not destination.exists()
