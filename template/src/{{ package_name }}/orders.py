@@ -7,8 +7,9 @@ from collections.abc import Callable
 from . import db, params
 
 COLUMNS = ("id", "created_at", "customer", "product", "quantity", "amount", "note")
-# Free text that a customer could have typed (what the CSV formula guard applies to).
-TEXT_COLUMNS = frozenset({"customer", "product", "note"})
+# The text columns: every cell in them is text (STRICT tables on SQLite, types on PostgreSQL), and
+# the CSV formula guard applies to each; the number columns hold numbers only.
+TEXT_COLUMNS = frozenset({"created_at", "customer", "product", "note"})
 MAX_LIMIT = 100_000_000
 
 
