@@ -73,7 +73,8 @@ def last_event_id() -> int | None:
         return None
     value = params.whole_number(raw, minimum=0, maximum=MAX_ID)
     if value is None:
-        abort(400, f"Last-Event-ID must be a whole number from 0 to {MAX_ID}, not {params.quoted(raw)}.")
+        quoted = params.quoted(raw)
+        abort(400, f"Last-Event-ID must be a whole number from 0 to {MAX_ID}, not {quoted}.")
     return value
 
 
