@@ -71,7 +71,10 @@ RECIPE_FILES = {
     },
 }
 # Modules that more than one recipe needs.
-SHARED_FILES = {"src/{pkg}/orders.py": {"csv_export", "ndjson"}}
+SHARED_FILES = {
+    "src/{pkg}/orders.py": {"csv_export", "ndjson"},
+    "src/{pkg}/formats.py": {"csv_export", "ndjson", "sse"},
+}
 SERVER_FILES = {"gunicorn": {"gunicorn.conf.py"}, "waitress": set()}
 ALL_RECIPES = ["csv_export", "template_stream", "context_stream", "sse", "ndjson"]
 DEFAULT_RECIPES = ALL_RECIPES[:3]

@@ -7,7 +7,7 @@ from itertools import chain
 from flask import Blueprint, Response, current_app
 from flask.sansio.blueprints import BlueprintSetupState
 
-from . import orders, params, streaming
+from . import formats, orders, params, streaming
 
 bp = Blueprint("csv_export", __name__)
 
@@ -24,7 +24,7 @@ def set_defaults(state: BlueprintSetupState) -> None:
 
 def guarded(name: str) -> str:
     """Select a text column with the formula guard applied, any other column as it is."""
-    return streaming.formula_safe(name) if name in orders.TEXT_COLUMNS else name
+    return formats.formula_safe(name) if name in orders.TEXT_COLUMNS else name
 
 
 @bp.get("/large.csv")
@@ -35,7 +35,7 @@ def large_csv() -> Response:
     columns, connection, cursor = orders.open_orders(
         guarded if config["CSV_FORMULA_GUARD"] else str
     )
-    pieces = streaming.csv_pieces(
+    pieces = formats.csv_pieces(
         columns, streaming.fetch_batches(cursor, config["STREAM_FETCH_SIZE"])
     )
     if bom:
@@ -43,6 +43,6 @@ def large_csv() -> Response:
     return streaming.stream(
         streaming.chunked(pieces, config["STREAM_CHUNK_SIZE"]),
         mimetype="text/csv",
-        headers={"Content-Disposition": streaming.attachment(config["CSV_DOWNLOAD_NAME"])},
+        headers={"Content-Disposition": formats.attachment(config["CSV_DOWNLOAD_NAME"])},
         on_close=(cursor.close, connection.close),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from . import orders, streaming
+from . import formats, orders, streaming
 
 bp = Blueprint("ndjson", __name__)
 
@@ -29,10 +29,10 @@ def stream_orders(write: Writer, mimetype: str) -> Response:
 @bp.get("/export.ndjson")
 def export_ndjson() -> Response:
     """Stream the orders, one JSON object per line; ?columns= ?since= ?limit= as for the CSV."""
-    return stream_orders(streaming.json_lines, "application/x-ndjson")
+    return stream_orders(formats.json_lines, "application/x-ndjson")
 
 
 @bp.get("/export.json")
 def export_json() -> Response:
     """Stream the orders as one JSON array, valid as a whole once the last byte has arrived."""
-    return stream_orders(streaming.json_array, "application/json")
+    return stream_orders(formats.json_array, "application/json")

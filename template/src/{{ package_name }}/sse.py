@@ -11,7 +11,7 @@ import click
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
 
-from . import db, params, seed, streaming
+from . import db, formats, params, seed, streaming
 from .broadcast import MAX_ID, Event, EventHub
 
 # cli_group=None: the command is `flask add-event`, not `flask sse add-event`.
@@ -38,7 +38,7 @@ def set_defaults(state: BlueprintSetupState) -> None:
 def frame(events: list[Event]) -> bytes:
     """Frame events as the client reads them: the kind names the event, the id resumes it."""
     return b"".join(
-        streaming.sse_event(message, event_id=event_id, event=kind)
+        formats.sse_event(message, event_id=event_id, event=kind)
         for event_id, kind, message in events
     )
 
