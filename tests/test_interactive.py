@@ -84,3 +84,28 @@ def test_a_bad_answer_on_the_command_line_ends_with_the_rule(tmp_path) -> None:
         " digit (e.g. sales_reports)."
     )
     assert not destination.exists()
+
+
+@pytest.mark.parametrize("relative", [True, False])
+def test_the_message_after_copy_warns_about_a_relative_source(tmp_path, relative) -> None:
+    source = TEMPLATE.name if relative else str(TEMPLATE)
+    command = [sys.executable, "-m", "copier", "copy", "--defaults", "--vcs-ref", "HEAD"]
+    result = subprocess.run(
+        [*command, source, str(tmp_path / "app")],
+        cwd=TEMPLATE.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    warned = f'Note: this copy records the template as "{source}", a path relative' in result.stderr
+    assert warned == relative
+    if relative:
+        # What the note says a user would see from inside the project.
+        check = subprocess.run(
+            [sys.executable, "-m", "copier", "check-update"],
+            cwd=tmp_path / "app",
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert "Checking is only supported in git-tracked templates" in check.stdout + check.stderr

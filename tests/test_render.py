@@ -37,6 +37,7 @@ BASE_FILES = {
     "src/{pkg}/templates/index.html",
     "tests/conftest.py",
     "tests/test_factory.py",
+    "tests/test_no_conflicts.py",
 }
 RECIPE_FILES = {
     "csv_export": {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -163,6 +164,68 @@ def test_a_clashing_edit_becomes_an_inline_conflict(project: Path) -> None:
     # Only that spot conflicts: the rest of the file is the new version's.
     assert text.count("<<<<<<<") == 1
     assert "streaming.py" in git("diff", "--name-only", "--diff-filter=U", cwd=project)
+    # A conflict in a .py file stops the project's tests on a SyntaxError already.
+    assert conflict_check(project).returncode != 0
+
+
+def test_a_conflict_in_the_readme_fails_the_project_tests_until_resolved(project: Path) -> None:
+    readme = project / "README.md"
+    readme.write_text(readme.read_text().replace(OLD_HEADING, "## Getting it running\n"))
+    commit_all(project, "Our heading")
+
+    update(project, vcs_ref="v0.2.0", conflict="inline")
+
+    text = readme.read_text()
+    assert text.count("<<<<<<< before updating") == 1
+    # Markdown does not mind the markers; the project's own check does.
+    refused = conflict_check(project)
+    assert refused.returncode == 1
+    assert "copier update left conflicts to resolve: README.md:" in refused.stdout
+    start = text.index("<<<<<<< before updating")
+    middle = text.index("=======\n", start)
+    end = text.index(">>>>>>> after updating\n", middle)
+    readme.write_text(text[:start] + text[middle + 8 : end] + text[end + 23 :])
+    assert NEW_HEADING in readme.read_text()
+    assert conflict_check(project).returncode == 0
+
+
+def test_rejected_hunks_fail_the_project_tests_until_applied(project: Path) -> None:
+    streaming = project / "src/sales_reports/streaming.py"
+    streaming.write_text(streaming.read_text().replace(OLD_COMMENT, "# Our own wording."))
+    commit_all(project, "Reword a comment")
+
+    update(project, vcs_ref="v0.2.0", conflict="rej")
+
+    # The new version took the file; the user's clashing change waits in a .rej file beside it.
+    rejected = project / "src/sales_reports/streaming.py.rej"
+    assert "+# Our own wording." in rejected.read_text()
+    assert NEW_COMMENT in streaming.read_text()
+    assert "# Our own wording." not in streaming.read_text()
+    refused = conflict_check(project)
+    assert refused.returncode == 1
+    assert "src/sales_reports/streaming.py.rej" in refused.stdout
+    rejected.unlink()
+    assert conflict_check(project).returncode == 0
+
+
+def conflict_check(project: Path) -> subprocess.CompletedProcess[str]:
+    """Run the project's own check for update conflicts."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_no_conflicts.py",
+        ],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_recipes_are_added_and_removed_by_changing_answers(project: Path) -> None:
