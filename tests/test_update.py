@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,23 @@ def test_rejected_hunks_fail_the_project_tests_until_applied(project: Path) -> N
     assert refused.returncode == 1
     assert "src/sales_reports/streaming.py.rej" in refused.stdout
     rejected.unlink()
+    assert conflict_check(project).returncode == 0
+
+
+def test_a_user_dependency_survives_a_change_of_server(project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    marker = "    # Add yours below this line"
+    end = text.index("]", text.index(marker))
+    pyproject.write_text(text[:end] + '    "requests>=2",\n' + text[end:])
+    commit_all(project, "Our dependency")
+
+    update(project, vcs_ref=VcsRef.CURRENT, data={"wsgi_server": "waitress"})
+
+    dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    assert "waitress>=3" in dependencies
+    assert not any(name.startswith("gunicorn") for name in dependencies)
+    assert dependencies[-1] == "requests>=2"
     assert conflict_check(project).returncode == 0
 
 
