@@ -226,6 +226,30 @@ def test_a_user_dependency_survives_a_change_of_server(project: Path) -> None:
     assert conflict_check(project).returncode == 0
 
 
+def test_an_update_says_what_dropping_a_recipe_deletes(project: Path) -> None:
+    update(project, vcs_ref="v0.2.0")
+    commit_all(project, "Update to v0.2.0")
+    routes = project / "src/sales_reports/context_stream.py"
+    routes.write_text(routes.read_text() + "\n# Our own route would be here.\n")
+    commit_all(project, "Our route")
+
+    command = [sys.executable, "-m", "copier", "update", "--defaults", "--vcs-ref=:current:"]
+    result = subprocess.run(
+        [*command, "-d", "recipes=[csv_export]"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "A recipe dropped from `recipes` loses its files, with your edits" in result.stderr
+    assert not routes.exists()
+    # git status lists the deletion (staged or not), and git brings the file back.
+    status = git("status", "--porcelain", cwd=project).splitlines()
+    assert "D src/sales_reports/context_stream.py" in [" ".join(line.split()) for line in status]
+    git("checkout", "HEAD", "--", "src/sales_reports/context_stream.py", cwd=project)
+    assert "# Our own route would be here." in routes.read_text()
+
+
 def conflict_check(project: Path) -> subprocess.CompletedProcess[str]:
     """Run the project's own check for update conflicts."""
     return subprocess.run(
