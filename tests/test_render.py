@@ -9,14 +9,18 @@ import shlex
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import run_project_checks
+from .conftest import run, run_project_checks
 
 BASE_FILES = {
     ".copier-answers.yml",
+    ".github/dependabot.yml",
+    ".github/workflows/ci.yml",
+    ".github/workflows/template-update.yml",
     ".dockerignore",
     ".gitignore",
     "Dockerfile",
@@ -120,6 +124,25 @@ def expected_files(package: str, recipes: list[str], server: str) -> set[str]:
     return {name.format(pkg=package) for name in names}
 
 
+def check_github_files(project: Path) -> None:
+    """Validate the workflows and Dependabot config against their schemas, offline."""
+    checker = [sys.executable, "-m", "check_jsonschema", "--builtin-schema"]
+    workflows = sorted(str(path) for path in (project / ".github/workflows").glob("*.yml"))
+    run([*checker, "vendor.github-workflows", *workflows], project)
+    run([*checker, "vendor.dependabot", str(project / ".github/dependabot.yml")], project)
+    ci = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    # The oldest Python the project supports, and the newest.
+    versions = ci["jobs"]["test"]["strategy"]["matrix"]["python-version"]
+    assert versions == sorted({answers["python_version"], "3.13"})
+    steps = [step.get("run") for step in ci["jobs"]["lint"]["steps"] + ci["jobs"]["test"]["steps"]]
+    assert {"ruff check .", "ruff format --check .", "pytest"} <= set(steps)
+    postgres = answers["database"] == "postgresql"
+    assert ("services" in ci["jobs"]["test"]) == postgres
+    if postgres:
+        assert ci["jobs"]["test"]["env"]["REQUIRE_POSTGRES"] == "1"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("answers", CASES.values(), ids=CASES.keys())
 def test_rendered_project_passes_its_own_checks(render, answers) -> None:
@@ -143,6 +166,7 @@ def test_rendered_project_passes_its_own_checks(render, answers) -> None:
     assert metadata["authors"] == [{"name": stored["author_name"], "email": stored["author_email"]}]
     assert any(dependency.startswith(server) for dependency in metadata["dependencies"])
 
+    check_github_files(project)
     result = run_project_checks(project)
     assert " passed" in result.stdout and "failed" not in result.stdout
 
