@@ -21,6 +21,7 @@ BASE_FILES = {
     ".github/dependabot.yml",
     ".github/workflows/ci.yml",
     ".github/workflows/template-update.yml",
+    ".pre-commit-config.yaml",
     ".dockerignore",
     ".gitignore",
     "Dockerfile",
@@ -143,6 +144,17 @@ def check_github_files(project: Path) -> None:
         assert ci["jobs"]["test"]["env"]["REQUIRE_POSTGRES"] == "1"
 
 
+def check_commit_hooks(project: Path) -> None:
+    """Run every pre-commit hook over the fresh project, as its first commit would."""
+    run(["git", "init", "-q"], project)
+    run(["git", "add", "-A"], project)
+    # The hooks run the dev tools of the active environment, as in an activated virtualenv.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    hooks = run([sys.executable, "-m", "pre_commit", "run", "--all-files"], project, PATH=path)
+    assert "Failed" not in hooks.stdout
+    assert hooks.stdout.count("Passed") == 7
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("answers", CASES.values(), ids=CASES.keys())
 def test_rendered_project_passes_its_own_checks(render, answers) -> None:
@@ -167,6 +179,7 @@ def test_rendered_project_passes_its_own_checks(render, answers) -> None:
     assert any(dependency.startswith(server) for dependency in metadata["dependencies"])
 
     check_github_files(project)
+    check_commit_hooks(project)
     result = run_project_checks(project)
     assert " passed" in result.stdout and "failed" not in result.stdout
 

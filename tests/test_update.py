@@ -178,16 +178,20 @@ def test_a_conflict_in_the_readme_fails_the_project_tests_until_resolved(project
 
     text = readme.read_text()
     assert text.count("<<<<<<< before updating") == 1
-    # Markdown does not mind the markers; the project's own check does.
+    # Markdown does not mind the markers; the project's own check does, and so does its hook.
     refused = conflict_check(project)
     assert refused.returncode == 1
     assert "copier update left conflicts to resolve: README.md:" in refused.stdout
+    blocked = merge_conflict_hook(project)
+    assert blocked.returncode == 1
+    assert "README.md:" in blocked.stdout
     start = text.index("<<<<<<< before updating")
     middle = text.index("=======\n", start)
     end = text.index(">>>>>>> after updating\n", middle)
     readme.write_text(text[:start] + text[middle + 8 : end] + text[end + 23 :])
     assert NEW_HEADING in readme.read_text()
     assert conflict_check(project).returncode == 0
+    assert merge_conflict_hook(project).returncode == 0
 
 
 def test_rejected_hunks_fail_the_project_tests_until_applied(project: Path) -> None:
@@ -248,6 +252,16 @@ def test_an_update_says_what_dropping_a_recipe_deletes(project: Path) -> None:
     assert "D src/sales_reports/context_stream.py" in [" ".join(line.split()) for line in status]
     git("checkout", "HEAD", "--", "src/sales_reports/context_stream.py", cwd=project)
     assert "# Our own route would be here." in routes.read_text()
+
+
+def merge_conflict_hook(project: Path) -> subprocess.CompletedProcess[str]:
+    """Run the project's pre-commit hook against conflict markers over every file."""
+    hook = [sys.executable, "-m", "pre_commit", "run", "check-merge-conflict", "--all-files"]
+    # The hook runs the dev tools of the active environment, as in an activated virtualenv.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    return subprocess.run(
+        hook, cwd=project, env={**os.environ, "PATH": path}, capture_output=True, text=True
+    )
 
 
 def conflict_check(project: Path) -> subprocess.CompletedProcess[str]:
