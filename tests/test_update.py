@@ -32,6 +32,7 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "tests@example.com",
 }
 STREAMING = "template/src/{{ package_name }}/streaming.py"
+STREAMING_PY = "src/sales_reports/streaming.py"
 SETTINGS = "template/src/{{ package_name }}/settings.py"
 README = "template/README.md.jinja"
 # What v0.2.0 changed on its way from v0.1.0, in template-owned files and a user-owned one.
@@ -151,12 +152,17 @@ def test_update_keeps_user_edits_and_brings_the_new_version(project: Path) -> No
     run_project_checks(project)
 
 
-def test_a_clashing_edit_becomes_an_inline_conflict(project: Path) -> None:
-    streaming = project / "src/sales_reports/streaming.py"
-    streaming.write_text(streaming.read_text().replace(OLD_COMMENT, "# Our own wording."))
-    commit_all(project, "Reword a comment")
+def clash(project: Path, name: str, old: str, new: str, conflict: str) -> Path:
+    """Change a line of `name` that v0.2.0 also changes, commit, and update to v0.2.0."""
+    path = project / name
+    path.write_text(path.read_text().replace(old, new))
+    commit_all(project, "Our wording")
+    update(project, vcs_ref="v0.2.0", conflict=conflict)
+    return path
 
-    update(project, vcs_ref="v0.2.0", conflict="inline")
+
+def test_a_clashing_edit_becomes_an_inline_conflict(project: Path) -> None:
+    streaming = clash(project, STREAMING_PY, OLD_COMMENT, "# Our own wording.", "inline")
 
     text = streaming.read_text()
     before = text.index("<<<<<<< before updating")
@@ -170,11 +176,7 @@ def test_a_clashing_edit_becomes_an_inline_conflict(project: Path) -> None:
 
 
 def test_a_conflict_in_the_readme_fails_the_project_tests_until_resolved(project: Path) -> None:
-    readme = project / "README.md"
-    readme.write_text(readme.read_text().replace(OLD_HEADING, "## Getting it running\n"))
-    commit_all(project, "Our heading")
-
-    update(project, vcs_ref="v0.2.0", conflict="inline")
+    readme = clash(project, "README.md", OLD_HEADING, "## Getting it running\n", "inline")
 
     text = readme.read_text()
     assert text.count("<<<<<<< before updating") == 1
@@ -195,11 +197,7 @@ def test_a_conflict_in_the_readme_fails_the_project_tests_until_resolved(project
 
 
 def test_rejected_hunks_fail_the_project_tests_until_applied(project: Path) -> None:
-    streaming = project / "src/sales_reports/streaming.py"
-    streaming.write_text(streaming.read_text().replace(OLD_COMMENT, "# Our own wording."))
-    commit_all(project, "Reword a comment")
-
-    update(project, vcs_ref="v0.2.0", conflict="rej")
+    streaming = clash(project, STREAMING_PY, OLD_COMMENT, "# Our own wording.", "rej")
 
     # The new version took the file; the user's clashing change waits in a .rej file beside it.
     rejected = project / "src/sales_reports/streaming.py.rej"
