@@ -18,6 +18,7 @@ from .conftest import run, run_project_checks
 
 BASE_FILES = {
     ".copier-answers.yml",
+    ".python-version",
     ".github/dependabot.yml",
     ".github/workflows/ci.yml",
     ".github/workflows/template-update.yml",
@@ -172,6 +173,8 @@ def test_rendered_project_passes_its_own_checks(render, answers) -> None:
     assert metadata["name"] == stored["project_slug"]
     python = answers.get("python_version", "3.11")
     assert metadata["requires-python"] == f">={python}"
+    # uv and pyenv read the version from .python-version.
+    assert (project / ".python-version").read_text() == f"{python}\n"
     # The install steps make the virtual environment with the chosen Python, not any python3.
     assert f"\npython{python} -m venv .venv\n" in (project / "README.md").read_text()
     assert metadata["description"] == stored["description"]
@@ -233,6 +236,10 @@ def test_dockerfile_runs_the_readme_production_command(render, server) -> None:
     # The container listens on every interface; locally the README binds to the loopback.
     assert [part.replace("0.0.0.0", "127.0.0.1") for part in command] == shlex.split(production)
     assert "FROM python:3.11-slim" in dockerfile
+    # The health check asks the port the server listens on for /healthz.
+    check = json.loads(re.search(r"^    CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
+    assert "http://127.0.0.1:8000/healthz" in check[-1]
+    assert "0.0.0.0:8000" in dockerfile  # gunicorn's BIND, or waitress's --listen
 
 
 @pytest.mark.slow
