@@ -32,9 +32,7 @@ def large_csv() -> Response:
     """Stream the orders as CSV; ?columns=a,b ?since=YYYY-MM-DD ?limit=N ?bom=1 narrow it."""
     config = current_app.config
     bom = params.flag("bom", default=config["CSV_BOM"])
-    columns, connection, cursor = orders.open_orders(
-        guarded if config["CSV_FORMULA_GUARD"] else str
-    )
+    columns, cursor, close = orders.open_orders(guarded if config["CSV_FORMULA_GUARD"] else str)
     pieces = formats.csv_pieces(
         columns, streaming.fetch_batches(cursor, config["STREAM_FETCH_SIZE"])
     )
@@ -44,5 +42,5 @@ def large_csv() -> Response:
         streaming.chunked(pieces, config["STREAM_CHUNK_SIZE"]),
         mimetype="text/csv",
         headers={"Content-Disposition": formats.attachment(config["CSV_DOWNLOAD_NAME"])},
-        on_close=(cursor.close, connection.close),
+        on_close=(close,),
     )

@@ -17,12 +17,12 @@ Writer = Callable[[Sequence[str], Iterable[list[Sequence[Any]]]], Iterator[str]]
 def stream_orders(write: Writer, mimetype: str) -> Response:
     """Validate the options, run the query, then stream the rows as `write` formats them."""
     config = current_app.config
-    columns, connection, cursor = orders.open_orders()
+    columns, cursor, close = orders.open_orders()
     batches = streaming.fetch_batches(cursor, config["STREAM_FETCH_SIZE"])
     return streaming.stream(
         streaming.chunked(write(columns, batches), config["STREAM_CHUNK_SIZE"]),
         mimetype=mimetype,
-        on_close=(cursor.close, connection.close),
+        on_close=(close,),
     )
 
 

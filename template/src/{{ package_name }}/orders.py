@@ -15,11 +15,11 @@ MAX_LIMIT = 100_000_000
 
 def open_orders(
     expression: Callable[[str], str] = str,
-) -> tuple[list[str], db.Connection, db.Cursor]:
+) -> tuple[list[str], db.Cursor, Callable[[], None]]:
     """Read ?columns=a,b ?since=YYYY-MM-DD ?limit=N (400 when bad) and run the query.
 
     `expression` turns a column name into the SQL that selects it. Returns the column names,
-    and the connection and cursor the stream must close.
+    the cursor, and the close that the stream must call.
     """
     columns = params.subset("columns", COLUMNS)
     since = params.iso_date("since")

@@ -137,15 +137,15 @@ def guarded(
         release()
 
 
-class OpenStreams:
-    """The streamed responses this process has open, bounded so that short requests find room."""
+class Holders:
+    """A count of what this process holds at once (open streams, database sessions), bounded."""
 
     def __init__(self) -> None:
         self.count = 0
         self._lock = threading.Lock()
 
     def enter(self, limit: int) -> bool:
-        """Count one more stream, unless `limit` are open already."""
+        """Count one more, unless `limit` are held already."""
         with self._lock:
             if self.count >= limit:
                 return False
@@ -153,9 +153,24 @@ class OpenStreams:
             return True
 
     def leave(self) -> None:
-        """Count a stream that has ended."""
+        """Count one that has been let go."""
         with self._lock:
             self.count -= 1
+
+
+def admit(what: str, limit: int) -> Callable[[], None]:
+    """Count one more of `what` in this process and return its release; past `limit`, a 503.
+
+    The 503 comes at once, with Retry-After, so that a crowd of long streams can never leave
+    /healthz and short requests waiting.
+    """
+    holders = current_app.extensions.setdefault(f"open {what}", Holders())
+    if not holders.enter(limit):
+        raise ServiceUnavailable(
+            f"{limit} {what} are open on this server process; try again shortly.",
+            retry_after=RETRY_AFTER,
+        )
+    return holders.leave
 
 
 def stream(
@@ -167,8 +182,7 @@ def stream(
 ) -> Response:
     """Return a streamed response that runs `on_close` once: when it ends or is closed.
 
-    Past STREAM_MAX_OPEN open streams in this process it answers 503 with Retry-After instead,
-    at once, so that a crowd of long streams can never leave /healthz without a worker.
+    Past STREAM_MAX_OPEN open streams in this process it answers 503 instead (see admit).
     """
     pending = list(on_close)
 
@@ -176,15 +190,11 @@ def stream(
         while pending:
             pending.pop(0)()
 
-    open_streams = current_app.extensions.setdefault("open_streams", OpenStreams())
-    limit = current_app.config["STREAM_MAX_OPEN"]
-    if not open_streams.enter(limit):
+    try:
+        pending.append(admit("streams", current_app.config["STREAM_MAX_OPEN"]))
+    except ServiceUnavailable:
         release()
-        raise ServiceUnavailable(
-            f"{limit} streams are open on this server process; try again shortly.",
-            retry_after=RETRY_AFTER,
-        )
-    pending.append(open_streams.leave)
+        raise
     body = guarded(chunks, release, current_app.logger, request.path)
     # ClosingIterator covers a response closed before its first chunk, when `guarded` never ran.
     response = Response(ClosingIterator(body, release), mimetype=mimetype, headers=headers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, current_app, stream_template, stream_template_string
 
@@ -28,20 +28,20 @@ COMPACT_PAGE = """<!doctype html>
 """
 
 
-def open_events(limit: int) -> tuple[db.Connection, db.Cursor]:
-    """Run the events query on a connection that the stream owns."""
+def open_events(limit: int) -> tuple[db.Cursor, Callable[[], None]]:
+    """Run the events query on a connection that the stream owns: the cursor and its close."""
     sql = "SELECT id, created_at, kind, message FROM events ORDER BY id LIMIT ?"
     return db.open_cursor(sql, (limit,), rows_as_mappings=True)
 
 
-def stream_page(pieces: Iterator[str], connection: db.Connection, cursor: db.Cursor) -> Response:
+def stream_page(pieces: Iterator[str], close: Callable[[], None]) -> Response:
     """Send rendered pieces in chunks; closing the response closes the cursor and connection."""
     return streaming.stream(
         # Jinja yields a tiny string per template node (10,000 events make 50,000 of them); re-cut
         # by bytes, as TemplateStream.enable_buffering counts fragments and cannot flush early.
         streaming.chunked(pieces, current_app.config["STREAM_CHUNK_SIZE"]),
         mimetype="text/html",
-        on_close=(pieces.close, cursor.close, connection.close),
+        on_close=(pieces.close, close),
     )
 
 
@@ -49,16 +49,14 @@ def stream_page(pieces: Iterator[str], connection: db.Connection, cursor: db.Cur
 def timeline() -> Response:
     """Stream the event timeline with stream_template; ?limit=N sets how many events."""
     limit = params.integer("limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
-    connection, cursor = open_events(limit)
+    cursor, close = open_events(limit)
     # The cursor goes in as a lazy iterable: rows are read while the page is being sent.
-    return stream_page(
-        stream_template("timeline.html", events=cursor, limit=limit), connection, cursor
-    )
+    return stream_page(stream_template("timeline.html", events=cursor, limit=limit), close)
 
 
 @bp.get("/timeline/compact")
 def timeline_compact() -> Response:
     """Stream the same events with stream_template_string and an inline template."""
     limit = params.integer("limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
-    connection, cursor = open_events(limit)
-    return stream_page(stream_template_string(COMPACT_PAGE, events=cursor), connection, cursor)
+    cursor, close = open_events(limit)
+    return stream_page(stream_template_string(COMPACT_PAGE, events=cursor), close)
