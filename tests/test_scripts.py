@@ -49,8 +49,8 @@ def test_benchmark_prints_figures_for_both_variants_and_concurrent_clients(rende
     command = [sys.executable, "scripts/bench_csv.py", "--rows", "20000", "--runs", "1"]
     result = run([*command, "--clients", "1", "2"], project, PYTHONPATH=str(project / "src"))
     rows = re.findall(
-        r"^\s+20,000\s+(recipe|naive)\s+(\d)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+) ms"
-        r"\s+([\d.]+) MB$",
+        r"^\s+20,000\s+(recipe|naive)\s+(\d)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)"
+        r"\s+([\d.]+)\s+([\d.]+) ms\s+([\d.]+) MB$",
         result.stdout,
         flags=re.MULTILINE,
     )
@@ -61,8 +61,9 @@ def test_benchmark_prints_figures_for_both_variants_and_concurrent_clients(rende
         ("naive", "2"),
     ], result.stdout
     assert all(float(value) > 0 for row in rows for value in row[2:])
-    # Two clients download twice the bytes.
+    # Two clients download twice the bytes; one client is the yardstick of its own round.
     assert float(rows[1][2]) == pytest.approx(2 * float(rows[0][2]), rel=0.05)
+    assert rows[0][5:7] == ("1.00", "1.00")
 
 
 @pytest.mark.slow
