@@ -64,14 +64,19 @@ def main() -> None:
     venv = destination / ".venv"
     # From here on: the generated README's instructions, word for word.
     if not (venv / "bin" / "flask").exists():
+        # The README's pip way (this machine may not have uv).
         step("python3 -m venv .venv", sys.executable, "-m", "venv", venv, cwd=destination)
+        pip = venv / "bin" / "pip"
+        step("pip install -U pip", pip, "install", "-q", "-U", "pip", cwd=destination)
         step(
-            "pip install -e '.[dev]'",
-            venv / "bin" / "pip",
+            "pip install -e . --group dev",
+            pip,
             "install",
             "-q",
             "-e",
-            ".[dev]",
+            ".",
+            "--group",
+            "dev",
             cwd=destination,
         )
     flask = venv / "bin" / "flask"

@@ -4,6 +4,7 @@ import ctypes
 import multiprocessing
 import os
 import resource
+import socket
 from typing import Any
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
@@ -62,13 +63,17 @@ def post_worker_init(worker: Any) -> None:
     handle = worker.handle
     deferred = 0
 
-    def do_read(server: StreamServer) -> Any:
+    def accept_again(server: StreamServer) -> None:
+        if server.started:
+            server.start_accepting()
+
+    def do_read(server: StreamServer) -> tuple[socket.socket, Any] | None:
         nonlocal deferred
         mine = clients_held[worker.slot]
         if deferred < MAX_DEFERRALS and any(NO_WORKER < held < mine for held in clients_held):
             deferred += 1
             server.stop_accepting()
-            spawn_later(0.001, lambda: server.started and server.start_accepting())
+            spawn_later(0.001, accept_again, server)
             return None
         deferred = 0
         client = accept(server)
@@ -82,5 +87,6 @@ def post_worker_init(worker: Any) -> None:
         finally:
             clients_held[worker.slot] -= 1
 
-    StreamServer.do_read = do_read
+    # gevent's accept, replaced in this worker process only (the hook runs after the fork).
+    StreamServer.do_read = do_read  # type: ignore[assignment, method-assign]
     worker.handle = counted

@@ -53,10 +53,11 @@ def render(tmp_path: Path) -> Callable[..., Path]:
 
 
 def run_project_checks(project: Path) -> subprocess.CompletedProcess[str]:
-    """Lint the rendered project and run its own test suite in this environment."""
+    """Lint and type-check the rendered project, and run its own test suite in this environment."""
     python = sys.executable
     run([python, "-m", "ruff", "check", "--no-cache", "."], project)
     run([python, "-m", "ruff", "format", "--check", "--no-cache", "."], project)
+    run([python, "-m", "mypy", "--no-incremental"], project)
     # This environment has the projects' dependencies; src/ on the path stands in for an install.
     return run(
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"],

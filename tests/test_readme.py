@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,16 +29,28 @@ def test_readme_instructions_work_as_written(render, server) -> None:
     blocks = readme_blocks(project)
     port = free_port()
 
+    # uv comes with the template's dev tools, beside this Python.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+
     def shell(script: str) -> subprocess.CompletedProcess[str]:
         script = script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
-        return run(["bash", "-euo", "pipefail", "-c", script], project)
+        return run(["bash", "-euo", "pipefail", "-c", script], project, PATH=path)
 
     # The project as a user would commit it: following the README must leave nothing to commit.
     shell("git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm copy")
-    (install,) = blocks["Install"]
+    with_uv, with_pip = blocks["Install"]
     (database,) = blocks["Create and seed the database"]
     (tests,) = blocks["Tests"]
-    shell(install)
+    # Both ways in: uv for one server, pip for the other.
+    if server == "gunicorn":
+        shell(with_uv)
+        # The README asks for uv.lock to be committed.
+        shell("git add uv.lock && git -c user.name=t -c user.email=t@t commit -qm lock")
+        # `uv run` works as well as activating the environment.
+        routes = shell("uv run flask --app sales_reports routes").stdout
+        assert "/large.csv" in routes
+    else:
+        shell(with_pip)
     activate = ". .venv/bin/activate\n"
     seeded = shell(activate + database)
     assert "Seeded 100,000 rows into each of orders, events." in seeded.stdout

@@ -33,6 +33,7 @@ BASE_FILES = {
     "src/{pkg}/db.py",
     "src/{pkg}/main.py",
     "src/{pkg}/params.py",
+    "src/{pkg}/py.typed",
     "src/{pkg}/schema.sql",
     "src/{pkg}/seed.py",
     "src/{pkg}/server.py",
@@ -41,6 +42,7 @@ BASE_FILES = {
     "src/{pkg}/static/style.css",
     "src/{pkg}/templates/base.html",
     "src/{pkg}/templates/index.html",
+    "tests/__init__.py",
     "tests/conftest.py",
     "tests/test_factory.py",
     "tests/test_no_conflicts.py",
@@ -138,7 +140,8 @@ def check_github_files(project: Path) -> None:
     versions = ci["jobs"]["test"]["strategy"]["matrix"]["python-version"]
     assert versions == sorted({answers["python_version"], "3.13"})
     steps = [step.get("run") for step in ci["jobs"]["lint"]["steps"] + ci["jobs"]["test"]["steps"]]
-    assert {"ruff check .", "ruff format --check .", "pytest"} <= set(steps)
+    checks = {"uv run ruff check .", "uv run ruff format --check .", "uv run mypy", "uv run pytest"}
+    assert checks <= set(steps)
     postgres = answers["database"] == "postgresql"
     assert ("services" in ci["jobs"]["test"]) == postgres
     if postgres:
@@ -153,7 +156,7 @@ def check_commit_hooks(project: Path) -> None:
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     hooks = run([sys.executable, "-m", "pre_commit", "run", "--all-files"], project, PATH=path)
     assert "Failed" not in hooks.stdout
-    assert hooks.stdout.count("Passed") == 7
+    assert hooks.stdout.count("Passed") == 8
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Generator
 from operator import itemgetter
 
 from flask import Flask
@@ -52,7 +52,7 @@ def wait_for_news(connection: db.Connection | None, timeout: float) -> None:
 
 def newest_event(connection: db.Connection) -> int:
     """The id of the newest event in the table (0 when it is empty)."""
-    return db.execute(connection, "SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    return int(db.scalar(connection, "SELECT coalesce(max(id), 0) FROM events"))
 
 
 class EventHub:
@@ -115,7 +115,7 @@ class EventHub:
         with self._condition:
             return self._floor
 
-    def catch_up(self, after: int, until: int) -> Iterator[list[Event]]:
+    def catch_up(self, after: int, until: int) -> Generator[list[Event], None, None]:
         """Batches of the events above `after` and up to `until`, read from the table."""
         with self.app.app_context():
             connection = db.connect()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
+from typing import overload
 
 from flask import abort, request
 
@@ -30,8 +31,14 @@ def whole_number(raw: str, *, minimum: int, maximum: int) -> int | None:
     return value if minimum <= value <= maximum else None
 
 
+@overload
+def integer(name: str, *, default: int, minimum: int, maximum: int) -> int: ...
+@overload
+def integer(name: str, *, default: None, minimum: int, maximum: int) -> int | None: ...
+
+
 def integer(name: str, *, default: int | None, minimum: int, maximum: int) -> int | None:
-    """Read a whole number between `minimum` and `maximum`."""
+    """Read a whole number between `minimum` and `maximum`; `default` when it is absent."""
     raw = request.args.get(name)
     if raw is None:
         return default

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from itertools import cycle, islice
+from typing import Any
 
 BATCH_SIZE = 10_000
+# A row as the seed functions make it and insert_rows takes it.
+Row = tuple[Any, ...]
 START = datetime(2025, 1, 1)
 
 # Commas, quotes, line breaks, non-ASCII text and the leading characters that spreadsheet
@@ -67,10 +70,10 @@ def events(count: int) -> Iterator[tuple[int, str, str, str]]:
         yield i, created_at, next(kinds), next(messages).format(n=i % 100)
 
 
-TABLES: dict[str, Callable[[int], Iterator[tuple]]] = {"orders": orders, "events": events}
+TABLES: dict[str, Callable[[int], Iterator[Row]]] = {"orders": orders, "events": events}
 
 
-def batched(rows: Iterable[tuple], size: int = BATCH_SIZE) -> Iterator[list[tuple]]:
+def batched(rows: Iterable[Row], size: int = BATCH_SIZE) -> Iterator[list[Row]]:
     """Group rows into lists of at most `size`."""
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):

@@ -8,7 +8,7 @@ from contextlib import closing
 from datetime import datetime
 
 import click
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
 
 from . import db, formats, params, seed, streaming
@@ -32,6 +32,8 @@ def set_defaults(state: BlueprintSetupState) -> None:
     config.setdefault("SSE_MAX_AGE", 300.0)
     # How long a browser waits before it reconnects, in milliseconds.
     config.setdefault("SSE_RETRY_MS", 3000)
+    # A blueprint registers on a Flask app (state.app is typed as Flask's base class).
+    assert isinstance(state.app, Flask)
     state.app.extensions["event_hub"] = EventHub(state.app)
 
 
@@ -114,10 +116,10 @@ def add_event_command(message: str, kind: str) -> None:
     """Insert an event: every open /events stream sends it."""
     connection = db.get_db()
     created_at = datetime.now().isoformat(sep=" ", timespec="seconds")
-    (event_id,) = db.execute(
+    event_id = db.scalar(
         connection,
         "INSERT INTO events (created_at, kind, message) VALUES (?, ?, ?) RETURNING id",
         (created_at, kind, message),
-    ).fetchone()
+    )
     connection.commit()
     click.echo(f"Added event {event_id}.")

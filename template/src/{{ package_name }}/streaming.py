@@ -13,8 +13,10 @@ try:  # gunicorn's gevent workers; waitress's threads take turns without help
     import gevent
     from gevent import monkey
     from gevent.hub import Waiter
+
+    HAVE_GEVENT = True
 except ImportError:
-    gevent = None
+    HAVE_GEVENT = False
 from flask import Response, current_app, request
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wsgi import ClosingIterator
@@ -70,7 +72,7 @@ class LoopTurns:
 
     def __init__(self) -> None:
         self.pass_started = time.monotonic()
-        self.queue: deque[Waiter] = deque()
+        self.queue: deque[Waiter[None]] = deque()
         self.after_io: Any = None
         self.keep_polling: Any = None
 
@@ -80,7 +82,7 @@ class LoopTurns:
             self.start()
         if time.monotonic() - self.pass_started <= self.TURN:
             return
-        waiter = Waiter()
+        waiter: Waiter[None] = Waiter()
         self.queue.append(waiter)
         # With streams queued the loop must not sleep in its wait for I/O.
         self.keep_polling.start(lambda: None)
@@ -104,14 +106,14 @@ class LoopTurns:
 
 def take_turn() -> None:
     """Let other clients in, if this worker is gevent's and the stream has run long enough."""
-    if gevent is not None and monkey.is_module_patched("socket"):
+    if HAVE_GEVENT and monkey.is_module_patched("socket"):
         TURNS.take()
 
 
 def guarded(
     chunks: Iterable[bytes | str], release: Callable[[], None], logger: logging.Logger, path: str
-) -> Iterator[bytes | str]:
-    """Pass chunks through, log an error that happens in the stream, and release when it ends."""
+) -> Iterator[bytes]:
+    """Pass chunks on as bytes, log an error that happens in the stream, release when it ends."""
     sent = 0
     pending = iter(chunks)
     try:
@@ -121,7 +123,7 @@ def guarded(
                 chunk = next(pending)
             except StopIteration:
                 break
-            yield chunk
+            yield chunk.encode() if isinstance(chunk, str) else chunk
             sent += 1
     except Exception:
         # Re-raising lets the server answer 500 if nothing was sent yet; once the status line is
@@ -164,7 +166,7 @@ def admit(what: str, limit: int) -> Callable[[], None]:
     The 503 comes at once, with Retry-After, so that a crowd of long streams can never leave
     /healthz and short requests waiting.
     """
-    holders = current_app.extensions.setdefault(f"open {what}", Holders())
+    holders: Holders = current_app.extensions.setdefault(f"open {what}", Holders())
     if not holders.enter(limit):
         raise ServiceUnavailable(
             f"{limit} {what} are open on this server process; try again shortly.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from flask import Blueprint, Response, current_app, stream_template, stream_template_string
 
@@ -35,13 +35,16 @@ def open_events(limit: int) -> tuple[db.Cursor, Callable[[], None]]:
 
 
 def stream_page(pieces: Iterator[str], close: Callable[[], None]) -> Response:
-    """Send rendered pieces in chunks; closing the response closes the cursor and connection."""
+    """Send rendered pieces in chunks; closing the response closes them and the cursor."""
+    # stream_template's generator holds the request context until it is closed: close it with
+    # the response, even one closed before its first chunk.
+    on_close = (pieces.close, close) if isinstance(pieces, Generator) else (close,)
     return streaming.stream(
         # Jinja yields a tiny string per template node (10,000 events make 50,000 of them); re-cut
         # by bytes, as TemplateStream.enable_buffering counts fragments and cannot flush early.
         streaming.chunked(pieces, current_app.config["STREAM_CHUNK_SIZE"]),
         mimetype="text/html",
-        on_close=(pieces.close, close),
+        on_close=on_close,
     )
 
 
