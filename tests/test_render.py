@@ -26,6 +26,7 @@ BASE_FILES = {
     ".dockerignore",
     ".gitignore",
     "Dockerfile",
+    "compose.yaml",
     "README.md",
     "deploy/nginx.conf",
     "pyproject.toml",
@@ -148,6 +149,41 @@ def check_github_files(project: Path) -> None:
         assert ci["jobs"]["test"]["env"]["REQUIRE_POSTGRES"] == "1"
 
 
+def check_compose(project: Path) -> None:
+    """Validate compose.yaml offline; check it against the Dockerfile, nginx.conf and README."""
+    checker = [sys.executable, "-m", "check_jsonschema", "--builtin-schema"]
+    run([*checker, "vendor.compose-spec", str(project / "compose.yaml")], project)
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    app, proxy = compose["services"]["app"], compose["services"]["proxy"]
+    # nginx, in the app's network, reaches the port the image's server listens on.
+    nginx = (project / "deploy/nginx.conf").read_text()
+    dockerfile = (project / "Dockerfile").read_text()
+    assert "server 127.0.0.1:8000;" in nginx and "listen 80;" in nginx
+    assert "EXPOSE 8000" in dockerfile and "0.0.0.0:8000" in dockerfile
+    assert proxy["network_mode"] == "service:app"
+    assert app["ports"] == ["127.0.0.1:8080:80"]
+    assert proxy["volumes"] == ["./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro"]
+    assert proxy["depends_on"] == {"app": {"condition": "service_healthy"}}
+    assert "HEALTHCHECK" in dockerfile
+    # The commands in its header are the README's.
+    readme = (project / "README.md").read_text()
+    header = (project / "compose.yaml").read_text().splitlines()[1:3]
+    commands = [line.removeprefix("#").strip() for line in header]
+    assert all(f"  {command}\n" in readme for command in commands), commands
+    package = answers["package_name"]
+    assert commands[0] == f"docker compose run --rm app flask --app {package} seed-db --rows 100000"
+    if answers["database"] == "postgresql":
+        db = compose["services"]["db"]
+        assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+        assert app["depends_on"] == {"db": {"condition": "service_healthy"}}
+        database = db["environment"]["POSTGRES_DB"]
+        assert app["environment"]["DATABASE_URL"].endswith(f"@db:5432/{database}")
+    else:
+        assert app["volumes"] == ["data:/data"]
+        assert "FLASK_DATABASE=/data/" in dockerfile
+
+
 def check_commit_hooks(project: Path) -> None:
     """Run every pre-commit hook over the fresh project, as its first commit would."""
     run(["git", "init", "-q"], project)
@@ -185,6 +221,7 @@ def test_rendered_project_passes_its_own_checks(render, answers) -> None:
     assert any(dependency.startswith(server) for dependency in metadata["dependencies"])
 
     check_github_files(project)
+    check_compose(project)
     check_commit_hooks(project)
     result = run_project_checks(project)
     assert " passed" in result.stdout and "failed" not in result.stdout
