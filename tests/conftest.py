@@ -81,14 +81,15 @@ def free_port() -> int:
     """A TCP port on the loopback interface that nobody listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def wait_for(url: str, process: subprocess.Popen[Any], timeout: float = 30) -> None:
     """Poll `url` until it answers 200, failing if `process` exits or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"{process.args} exited with {process.returncode}"
+        assert process.poll() is None, f"{process.args!r} exited with {process.returncode}"
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:

@@ -55,19 +55,22 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_code_in_the_docs_is_the_generated_code(rendered: dict[str, Path]) -> None:
     blocks = [
-        (page, *match.groups())
+        (page, match)
         for page in sorted(DOCS.rglob("*.md"))
         for match in SOURCE_BLOCK.finditer(page.read_text())
     ]
     assert len(blocks) >= 12
-    for page, database, source, code in blocks:
+    for page, match in blocks:
+        database, source, code = match.groups()
         generated = (rendered[database or "sqlite"] / source).read_text()
         assert code in generated, f"{page.relative_to(TEMPLATE)}: no longer matches {source}"
 
 
 def test_a_changed_snippet_would_be_caught(rendered: dict[str, Path]) -> None:
     page = (DOCS / "recipes" / "csv-export.md").read_text()
-    (_, source, code) = SOURCE_BLOCK.search(page).groups()
+    match = SOURCE_BLOCK.search(page)
+    assert match is not None
+    (_, source, code) = match.groups()
     assert (
         code.replace("CSV_BOM", "CSV_BYTE_ORDER_MARK")
         not in (rendered["sqlite"] / source).read_text()

@@ -90,3 +90,13 @@ def test_the_minimum_copier_renders_the_exact_files_and_the_one_before_refuses(
     assert older.returncode != 0
     assert f"requires Copier version >= {minimum}" in older.stdout + older.stderr
     assert not (tmp_path / "old").exists()
+
+
+def test_the_template_repository_lints_and_type_checks() -> None:
+    python = sys.executable
+    run([python, "-m", "ruff", "check", "--no-cache", "."], TEMPLATE)
+    run([python, "-m", "ruff", "format", "--check", "--no-cache", "."], TEMPLATE)
+    # [tool.mypy] in pyproject.toml: scripts/ and tests/, strict.
+    run([python, "-m", "mypy", "--no-incremental"], TEMPLATE)
+    checker = [python, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
+    run([*checker, str(TEMPLATE / ".github/workflows/ci.yml")], TEMPLATE)

@@ -129,6 +129,13 @@ def expected_files(package: str, recipes: list[str], server: str) -> set[str]:
     return {name.format(pkg=package) for name in names}
 
 
+def found(pattern: str, text: str, flags: int = 0) -> str:
+    """The first group of `pattern`'s first match in `text`; fail if there is none."""
+    match = re.search(pattern, text, flags)
+    assert match is not None, pattern
+    return match[1]
+
+
 def check_github_files(project: Path) -> None:
     """Validate the workflows and Dependabot config against their schemas, offline."""
     checker = [sys.executable, "-m", "check_jsonschema", "--builtin-schema"]
@@ -270,14 +277,14 @@ def test_a_slug_starting_with_a_digit_gives_a_valid_package_name(render) -> None
 def test_dockerfile_runs_the_readme_production_command(render, server) -> None:
     project = render(wsgi_server=server)
     readme = (project / "README.md").read_text()
-    production = re.search(r"Production server on .*?```sh\n(.*?)\n```", readme, re.DOTALL)[1]
+    production = found(r"Production server on .*?```sh\n(.*?)\n```", readme, re.DOTALL)
     dockerfile = (project / "Dockerfile").read_text()
-    command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
+    command = json.loads(found(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE))
     # The container listens on every interface; locally the README binds to the loopback.
     assert [part.replace("0.0.0.0", "127.0.0.1") for part in command] == shlex.split(production)
     assert "FROM python:3.11-slim" in dockerfile
     # The health check asks the port the server listens on for /healthz.
-    check = json.loads(re.search(r"^    CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
+    check = json.loads(found(r"^    CMD (\[.*\])$", dockerfile, re.MULTILINE))
     assert "http://127.0.0.1:8000/healthz" in check[-1]
     assert "0.0.0.0:8000" in dockerfile  # gunicorn's BIND, or waitress's --listen
 

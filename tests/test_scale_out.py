@@ -72,12 +72,12 @@ def instances(
 def sessions(database_url: str) -> int:
     """How many sessions the app instances hold on the database."""
     with psycopg.connect(database_url) as connection:
-        (count,) = connection.execute(
+        row = connection.execute(
             "SELECT count(*) FROM pg_stat_activity"
             " WHERE application_name = %s AND pid <> pg_backend_pid()",
             (SCHEMA,),
         ).fetchone()
-    return count
+    return int(row[0]) if row else 0
 
 
 def listen(address: str) -> socket.socket:

@@ -123,7 +123,8 @@ def snapshot(project: Path) -> dict[Path, bytes]:
 
 def answers(project: Path) -> dict[str, Any]:
     """The project's .copier-answers.yml."""
-    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+    stored: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return stored
 
 
 def test_update_keeps_user_edits_and_brings_the_new_version(project: Path) -> None:
