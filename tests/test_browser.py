@@ -96,3 +96,30 @@ def test_eventsource_receives_inserted_events(browser, served_project: ServedPro
         assert page.locator("#live-events b").count() == 0
     finally:
         page.close()
+
+
+def test_chat_demo_paints_tokens_as_they_arrive_and_stop_aborts(
+    browser, served_project: ServedProject
+) -> None:
+    # The served project has no CHAT_UPSTREAM_URL: the built-in fake answers, a word every 50 ms.
+    prompt = "one two three four five six seven eight nine ten <b>bold</b>"
+    page = browser.new_page()
+    try:
+        page.goto(f"{served_project.url}/chat/demo")
+        page.fill("#prompt", prompt)
+        page.click("#send")
+        # Part of the answer is on screen while the rest is still coming.
+        page.wait_for_function("document.getElementById('answer').textContent.length > 0")
+        assert page.inner_text("#status") == "Receiving…"
+        page.wait_for_function("document.getElementById('status').textContent === 'Done.'")
+        assert page.inner_text("#answer") == f"You said: {prompt}"
+        # Markup in the answer is shown as text, never run.
+        assert page.locator("#answer b").count() == 0
+
+        page.click("#send")
+        page.wait_for_function("document.getElementById('answer').textContent.length > 0")
+        page.click("#stop")
+        page.wait_for_function("document.getElementById('status').textContent === 'Stopped.'")
+        assert len(page.inner_text("#answer")) < len(f"You said: {prompt}")
+    finally:
+        page.close()

@@ -14,7 +14,7 @@ from .conftest import TEMPLATE, run
 
 DOCS = TEMPLATE / "docs"
 SOURCE_BLOCK = re.compile(r"<!-- source: (?:(\w+):)?(\S+) -->\n```\w*\n(.*?)\n```", re.DOTALL)
-ALL_RECIPES = ["csv_export", "template_stream", "context_stream", "sse", "ndjson"]
+ALL_RECIPES = ["csv_export", "template_stream", "context_stream", "sse", "ndjson", "token_relay"]
 
 
 def test_mkdocs_build_is_strict_and_clean(tmp_path: Path) -> None:
