@@ -34,14 +34,18 @@ def proxy(served_project: ServedProject, tmp_path_factory) -> Iterator[str]:
         yield address
 
 
-def read_slowly(address: str, path: str, served: ServedProject) -> tuple[int, bool]:
-    """Read the first bytes, pause, then read to the end: (bytes, was the app still streaming)."""
+def read_slowly(address: str, path: str, served: ServedProject, pause: float) -> tuple[int, bool]:
+    """Read the first bytes, pause, then read to the end: (bytes, was the app still streaming).
+
+    The pause ends early once the app has closed its cursor: it has sent everything.
+    """
     host, port = address.split(":")
     with socket.create_connection((host, int(port))) as client:
         client.sendall(f"GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n".encode())
         received = len(client.recv(65536))
-        time.sleep(1.5)
-        still_streaming = served.open_database_files() > 0
+        deadline = time.monotonic() + pause
+        while (still_streaming := served.open_database_files() > 0) and time.monotonic() < deadline:
+            time.sleep(0.1)
         while chunk := client.recv(1 << 20):
             received += len(chunk)
     return received, still_streaming
@@ -61,13 +65,14 @@ def test_stream_passes_through_chunked_and_complete(proxy, served_project) -> No
 
 def test_proxy_does_not_buffer_the_stream(proxy, served_project) -> None:
     # Unbuffered, the app waits for this slow client: its cursor stays open during the pause.
-    received, still_streaming = read_slowly(proxy, "/large.csv", served_project)
+    received, still_streaming = read_slowly(proxy, "/large.csv", served_project, pause=1.5)
     assert still_streaming
     assert received > 25_000_000
 
 
 def test_control_a_buffering_proxy_would_be_noticed(proxy, served_project) -> None:
-    # Buffered, nginx reads the whole response into its temp file while the client pauses.
-    received, still_streaming = read_slowly(proxy, "/buffered/large.csv", served_project)
+    # Buffered, nginx reads the whole response into its temp file while the client pauses (as
+    # long as the app needs to make it: 25 MB took 1 to 3 s on the same machine).
+    received, still_streaming = read_slowly(proxy, "/buffered/large.csv", served_project, pause=30)
     assert not still_streaming
     assert received > 25_000_000
