@@ -39,9 +39,10 @@ def client() -> httpx.Client:
         limits = httpx.Limits(max_connections=config["CHAT_MAX_RELAYS"])
         fake = None if config["CHAT_UPSTREAM_URL"] else FakeChat(config["CHAT_FAKE_DELAY"])
         transport = httpx.MockTransport(fake.handle) if fake else None
-        extensions["chat_client"] = httpx.Client(
-            timeout=timeout, limits=limits, transport=transport
-        )
+        made = httpx.Client(timeout=timeout, limits=limits, transport=transport)
+        # Two first relays at once may both get here: keep one client, close the other.
+        if extensions.setdefault("chat_client", made) is not made:
+            made.close()
     chat_client: httpx.Client = extensions["chat_client"]
     return chat_client
 
