@@ -29,8 +29,9 @@ def set_defaults(state: BlueprintSetupState) -> None:
     # Seconds to connect to the upstream, and to wait for each token (the first one included).
     config.setdefault("CHAT_CONNECT_TIMEOUT", 5.0)
     config.setdefault("CHAT_READ_TIMEOUT", 60.0)
-    # Relays at once per process: each holds one upstream connection (httpx's pool limit).
-    config.setdefault("CHAT_MAX_RELAYS", 1000)
+    # Relays at once per process, counted before going upstream (the wait for the first token
+    # holds a waitress thread); each holds one upstream connection (httpx's pool limit too).
+    config.setdefault("CHAT_MAX_RELAYS", config["STREAM_MAX_OPEN"])
     # What a request may carry: bytes of body, messages, characters in all of them.
     config.setdefault("CHAT_MAX_BODY", 64 * 1024)
     config.setdefault("CHAT_MAX_MESSAGES", 50)
@@ -100,21 +101,23 @@ def relay(
 def chat() -> Response:
     """Relay the upstream's answer to {"messages": [...]} as Server-Sent Events, token by token."""
     messages = read_messages()
+    leave = streaming.admit("chat relays", current_app.config["CHAT_MAX_RELAYS"])
     answer = tokens(messages)
     # Wait for the first token before answering: an upstream that fails before it is a clean
     # 502 or 504, not a 200 followed by an error.
     try:
-        first: str | None = next(answer)
-    except StopIteration:
-        first = None
-    except UpstreamFailed as error:
-        abort(error.status, str(error))
+        first = next(answer, None)
+    except Exception as error:
+        leave()
+        if isinstance(error, UpstreamFailed):
+            abort(error.status, str(error))
+        raise
     return streaming.stream(
         relay(first, answer, current_app.logger),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache"},
         # A browser that goes away closes the upstream connection: nothing keeps generating.
-        on_close=(answer.close,),
+        on_close=(answer.close, leave),
     )
 
 
