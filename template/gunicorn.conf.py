@@ -34,9 +34,9 @@ accesslog = "-"
 
 
 # Each worker accepts the clients it sees first, so downloads that start together could all land
-# on one worker while the other idles (2 of 6 rounds of 4 downloads split 3 to 1 here, one third
-# slower). Workers publish how many clients they hold in memory shared with the master; a worker
-# holding more than a sibling leaves a new client to it for up to MAX_DEFERRALS milliseconds.
+# on one worker while the other idles (4 opened one after the other went 4 to 0 every time here).
+# Workers publish how many clients they hold in memory shared with the master; a worker holding
+# more than a sibling leaves a new client to it for up to MAX_DEFERRALS milliseconds.
 NO_WORKER = -1
 MAX_DEFERRALS = 20
 clients_held = multiprocessing.RawArray(ctypes.c_long, [NO_WORKER] * 256)
