@@ -11,9 +11,11 @@ import json
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from werkzeug.serving import make_server
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -24,6 +26,10 @@ def answer(messages: list[dict[str, str]]) -> list[str]:
     said = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
     words = f"You said: {said}".split(" ")
     return [word + " " for word in words[:-1]] + words[-1:]
+
+
+# What the fake answers when told to fail, as the real APIs do: a status and a JSON error.
+FAILURE = b'{"error": {"message": "fake failure"}}'
 
 
 def chunk(text: str) -> bytes:
@@ -78,15 +84,21 @@ class FakeChat:
                 with self._lock:
                     self.hung_up.append(time.monotonic())
 
+    def receive(self, body: bytes, authorization: str | None) -> list[dict[str, str]]:
+        """Note a request and its Authorization header; return its messages."""
+        request = json.loads(body)
+        self.requests.append(request)
+        self.authorizations.append(authorization)
+        messages: list[dict[str, str]] = request["messages"]
+        return messages
+
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer an httpx request (for httpx.MockTransport)."""
-        body = json.loads(request.read())
-        self.requests.append(body)
-        self.authorizations.append(request.headers.get("Authorization"))
+        messages = self.receive(request.read(), request.headers.get("Authorization"))
         if self.status != 200:
-            return httpx.Response(self.status, json={"error": {"message": "fake failure"}})
+            return httpx.Response(self.status, content=FAILURE)
         headers = {"Content-Type": "text/event-stream"}
-        return httpx.Response(200, headers=headers, content=self.events(body["messages"]))
+        return httpx.Response(200, headers=headers, content=self.events(messages))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Answer over HTTP, as a WSGI app."""
@@ -95,11 +107,23 @@ class FakeChat:
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"A fake chat completions API: POST to any path.\n"]
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = json.loads(environ["wsgi.input"].read(length))
-        self.requests.append(body)
-        self.authorizations.append(environ.get("HTTP_AUTHORIZATION"))
+        body = environ["wsgi.input"].read(length)
+        messages = self.receive(body, environ.get("HTTP_AUTHORIZATION"))
         if self.status != 200:
             start_response(f"{self.status} Failed", [("Content-Type", "application/json")])
-            return [b'{"error": {"message": "fake failure"}}']
+            return [FAILURE]
         start_response("200 OK", [("Content-Type", "text/event-stream")])
-        return self.events(body["messages"])
+        return self.events(messages)
+
+
+@contextmanager
+def served(fake: FakeChat) -> Iterator[str]:
+    """Serve `fake` on a loopback port from a thread while the block runs: its URL."""
+    server = make_server("127.0.0.1", 0, fake, threaded=True)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/v1/chat/completions"
+    finally:
+        server.shutdown()
+        thread.join()
