@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 try:  # gunicorn's gevent workers; waitress's threads take turns without help
@@ -19,7 +19,6 @@ except ImportError:
     HAVE_GEVENT = False
 from flask import Response, current_app, request
 from werkzeug.exceptions import ServiceUnavailable
-from werkzeug.wsgi import ClosingIterator
 
 # The first chunk leaves as soon as it holds this much, so the headers and the top of the
 # document reach the client at once; the rest travels in full chunks.
@@ -112,7 +111,7 @@ def take_turn() -> None:
 
 def guarded(
     chunks: Iterable[bytes | str], release: Callable[[], None], logger: logging.Logger, path: str
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """Pass chunks on as bytes, log an error that happens in the stream, release when it ends."""
     sent = 0
     pending = iter(chunks)
@@ -175,6 +174,33 @@ def admit(what: str, limit: int) -> Callable[[], None]:
     return holders.leave
 
 
+class Body:
+    """A response body that the server iterates as the stream itself, and that always releases.
+
+    iter(body) hands the server the `guarded` generator, with nothing between them: each layer
+    there (Werkzeug's encoder and closing iterators) cost every idle stream a frame of C stack
+    that gevent copies when it switches away, 3.4 KB in all. close() releases even when the
+    generator never started (a HEAD request, a response closed before its first chunk), where
+    the generator's own `finally` would not run.
+    """
+
+    __slots__ = ("chunks", "release")
+
+    def __init__(self, chunks: Generator[bytes, None, None], release: Callable[[], None]) -> None:
+        self.chunks = chunks
+        self.release = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.chunks
+
+    def close(self) -> None:
+        """Called by the server when the response ends or the client has gone."""
+        try:
+            self.chunks.close()
+        finally:
+            self.release()
+
+
 def stream(
     chunks: Iterable[bytes | str],
     *,
@@ -197,9 +223,10 @@ def stream(
     except ServiceUnavailable:
         release()
         raise
-    body = guarded(chunks, release, current_app.logger, request.path)
-    # ClosingIterator covers a response closed before its first chunk, when `guarded` never ran.
-    response = Response(ClosingIterator(body, release), mimetype=mimetype, headers=headers)
+    body = Body(guarded(chunks, release, current_app.logger, request.path), release)
+    response = Response(body, mimetype=mimetype, headers=headers)
+    # `guarded` yields bytes: the server takes the body as it is, with no re-encoding layer.
+    response.direct_passthrough = True
     # nginx buffers proxied responses unless told otherwise; this asks it not to, per response.
     response.headers["X-Accel-Buffering"] = "no"
     return response
