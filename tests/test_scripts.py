@@ -75,7 +75,7 @@ def test_event_stream_benchmark_holds_its_listeners(render) -> None:
         PYTHONPATH=str(project / "src"),
     )
     row = re.search(
-        r"^\s+50\s+(\d+)\s+(\d+)\s+([\d.]+) ms\s+([\d.]+) ms\s+(\d+) ms\s+(\d+) ms\s+(\d+) ms"
+        r"^\s+50\s+(\d+)\s+(\d+)\s+-\s+([\d.]+) ms\s+([\d.]+) ms\s+(\d+) ms\s+(\d+) ms\s+(\d+) ms"
         r"\s+([\d.]+) MB\s+([\d.]+) MB\s+(\d+)$",
         result.stdout,
         flags=re.MULTILINE,
