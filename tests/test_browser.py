@@ -121,5 +121,16 @@ def test_chat_demo_paints_tokens_as_they_arrive_and_stop_aborts(
         page.click("#stop")
         page.wait_for_function("document.getElementById('status').textContent === 'Stopped.'")
         assert len(page.inner_text("#answer")) < len(f"You said: {prompt}")
+
+        # A stream cut before `done` or `error` must not look like a whole answer.
+        cut = 'event: token\ndata: "Half an"\n\n: keep-alive\n\nevent: token\ndata: " answer"\n\n'
+        page.route(
+            "**/chat",
+            lambda route: route.fulfill(status=200, content_type="text/event-stream", body=cut),
+        )
+        page.click("#send")
+        ended = "The connection ended before the answer did."
+        page.wait_for_function(f"document.getElementById('status').textContent === {ended!r}")
+        assert page.inner_text("#answer") == "Half an answer"
     finally:
         page.close()

@@ -50,7 +50,9 @@ def client() -> httpx.Client:
 def tokens(messages: list[dict[str, str]]) -> Generator[str, None, None]:
     """Yield the tokens of the upstream's answer as they arrive; raise UpstreamFailed if it fails.
 
-    Closing the generator closes the upstream connection: the upstream stops generating.
+    An event without text (a role, a reasoning model's thinking) yields "": the upstream is at
+    work, and the relay may check on its client meanwhile. Closing the generator closes the
+    upstream connection: the upstream stops generating.
     """
     config = current_app.config
     url = config["CHAT_UPSTREAM_URL"] or FAKE_URL
@@ -77,14 +79,17 @@ def tokens(messages: list[dict[str, str]]) -> Generator[str, None, None]:
             # Server-Sent Events: "data: <json>" lines, blank lines between events, and
             # "data: [DONE]" at the end; comments and other fields carry no tokens.
             if not line.startswith("data:"):
+                if line:
+                    yield ""
                 continue
             data = line[5:].strip()
             if data == "[DONE]":
                 return
-            for choice in json.loads(data).get("choices", []):
-                text = (choice.get("delta") or {}).get("content")
-                if text:
-                    yield text
+            choices = json.loads(data).get("choices", [])
+            texts = [
+                text for choice in choices if (text := (choice.get("delta") or {}).get("content"))
+            ]
+            yield from texts or [""]
         raise UpstreamFailed("The chat upstream ended its answer without [DONE].")
     except httpx.TimeoutException as error:
         raise UpstreamFailed("The chat upstream stopped sending tokens.", 504) from error

@@ -32,11 +32,15 @@ def answer(messages: list[dict[str, str]]) -> list[str]:
 FAILURE = b'{"error": {"message": "fake failure"}}'
 
 
-def chunk(text: str) -> bytes:
-    """One event of the stream, as OpenAI's chat completions API frames a token."""
+def chunk(text: str, field: str = "content") -> bytes:
+    """One event of the stream, as OpenAI's chat completions API frames a token.
+
+    Servers of reasoning models (vLLM, llama.cpp, DeepSeek) send their thinking in events whose
+    delta has "reasoning_content" instead: no text for the answer.
+    """
     data = {
         "object": "chat.completion.chunk",
-        "choices": [{"index": 0, "delta": {"content": text}}],
+        "choices": [{"index": 0, "delta": {field: text}}],
     }
     return f"data: {json.dumps(data)}\n\n".encode()
 
@@ -51,6 +55,7 @@ class FakeChat:
         first_delay: float = 0.0,
         status: int = 200,
         stop_after: int | None = None,
+        thinking: float = 0.0,
     ) -> None:
         self.delay = delay
         # Seconds before the first token (past the relay's read timeout: a 504).
@@ -59,6 +64,8 @@ class FakeChat:
         self.status = status
         # Cut the connection after this many tokens, without [DONE].
         self.stop_after = stop_after
+        # Seconds of thinking after the first token: an event without text every `delay`.
+        self.thinking = thinking
         self.requests: list[dict[str, Any]] = []
         self.authorizations: list[str | None] = []
         # When each relay that hung up before the end was noticed (time.monotonic()).
@@ -66,7 +73,8 @@ class FakeChat:
         self._lock = threading.Lock()
 
     def events(self, messages: list[dict[str, str]]) -> Iterator[bytes]:
-        """The event stream for `messages`: a chunk per token, then [DONE]."""
+        """The event stream for `messages`: a chunk per token (with `thinking` after the first one),
+        then [DONE]."""
         finished = False
         try:
             time.sleep(self.first_delay)
@@ -77,12 +85,21 @@ class FakeChat:
                 if count:
                     time.sleep(self.delay)
                 yield chunk(token)
+                if count == 0:
+                    yield from self.think()
             yield b"data: [DONE]\n\n"
             finished = True
         finally:
             if not finished:
                 with self._lock:
                     self.hung_up.append(time.monotonic())
+
+    def think(self) -> Iterator[bytes]:
+        """Events without text for `thinking` seconds, as a reasoning model sends them."""
+        ends = time.monotonic() + self.thinking
+        while time.monotonic() < ends:
+            time.sleep(self.delay)
+            yield chunk("…", field="reasoning_content")
 
     def receive(self, body: bytes, authorization: str | None) -> list[dict[str, str]]:
         """Note a request and its Authorization header; return its messages."""

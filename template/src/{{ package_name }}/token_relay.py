@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Generator, Iterator
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -29,6 +30,10 @@ def set_defaults(state: BlueprintSetupState) -> None:
     # Seconds to connect to the upstream, and to wait for each token (the first one included).
     config.setdefault("CHAT_CONNECT_TIMEOUT", 5.0)
     config.setdefault("CHAT_READ_TIMEOUT", 60.0)
+    # While the upstream sends events without text (a reasoning model thinks), a comment every
+    # this many seconds checks that the browser is still there: one that has gone is noticed at
+    # the second, and the upstream is closed.
+    config.setdefault("CHAT_HEARTBEAT", 0.5)
     # Relays at once per process, counted before going upstream (the wait for the first token
     # holds a waitress thread); each holds one upstream connection (httpx's pool limit too).
     config.setdefault("CHAT_MAX_RELAYS", config["STREAM_MAX_OPEN"])
@@ -80,14 +85,22 @@ def token_event(text: str) -> bytes:
 
 
 def relay(
-    first: str | None, rest: Generator[str, None, None], logger: logging.Logger
+    first: str | None, rest: Generator[str, None, None], logger: logging.Logger, heartbeat: float
 ) -> Iterator[bytes]:
     """Send each token the moment it arrives; end with `done`, or `error` if the upstream fails."""
     if first is not None:
         yield token_event(first)
+    sent = time.monotonic()
     try:
         for text in rest:
-            yield token_event(text)
+            if text:
+                yield token_event(text)
+            elif time.monotonic() - sent >= heartbeat:
+                # A write is the only way to learn that the client has gone.
+                yield b": keep-alive\n\n"
+            else:
+                continue
+            sent = time.monotonic()
     except UpstreamFailed as error:
         # The status line is gone: say so in the stream, which the page shows, rather than end
         # as if the answer were complete.
@@ -106,14 +119,14 @@ def chat() -> Response:
     # Wait for the first token before answering: an upstream that fails before it is a clean
     # 502 or 504, not a 200 followed by an error.
     try:
-        first = next(answer, None)
+        first = next((text for text in answer if text), None)
     except Exception as error:
         leave()
         if isinstance(error, UpstreamFailed):
             abort(error.status, str(error))
         raise
     return streaming.stream(
-        relay(first, answer, current_app.logger),
+        relay(first, answer, current_app.logger, current_app.config["CHAT_HEARTBEAT"]),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache"},
         # A browser that goes away closes the upstream connection: nothing keeps generating.
