@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import chain
 
 from flask import Blueprint, Response, current_app
 from flask.sansio.blueprints import BlueprintSetupState
 
-from . import formats, orders, params, streaming
+from . import db, formats, orders, params, streaming
 
 bp = Blueprint("csv_export", __name__)
+
+# The UTF-8 byte order mark, by which Excel recognises the encoding.
+BOM = "\ufeff".encode()
 
 
 @bp.record_once
@@ -32,14 +36,11 @@ def large_csv() -> Response:
     """Stream the orders as CSV; ?columns=a,b ?since=YYYY-MM-DD ?limit=N ?bom=1 narrow it."""
     config = current_app.config
     bom = params.flag("bom", default=config["CSV_BOM"])
-    columns, cursor, close = orders.open_orders(guarded if config["CSV_FORMULA_GUARD"] else str)
-    pieces = formats.csv_pieces(
-        columns, streaming.fetch_batches(cursor, config["STREAM_FETCH_SIZE"])
-    )
-    if bom:
-        pieces = chain(["\ufeff"], pieces)
+    _, sql, arguments = orders.query(guarded if config["CSV_FORMULA_GUARD"] else str)
+    pieces, close = db.open_csv(sql, arguments)
+    body: Iterable[str | bytes] = chain([BOM], pieces) if bom else pieces
     return streaming.stream(
-        streaming.chunked(pieces, config["STREAM_CHUNK_SIZE"]),
+        streaming.chunked(body, config["STREAM_CHUNK_SIZE"]),
         mimetype="text/csv",
         headers={"Content-Disposition": formats.attachment(config["CSV_DOWNLOAD_NAME"])},
         on_close=(close,),

@@ -1,10 +1,8 @@
-"""What the recipes write: CSV with its formula guard, JSON, Server-Sent Events, file names."""
+"""What the recipes write: CSV with its formula guard, Server-Sent Events, file names."""
 
 from __future__ import annotations
 
 import csv
-import json
-import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -34,6 +32,8 @@ def csv_pieces(header: Sequence[str], batches: Iterable[list[Sequence[Any]]]) ->
     """Write the header and each batch of rows as RFC 4180 CSV, one string per batch."""
     lines: list[str] = []
     # csv.writer only needs an object with write(); appending to a list is 18% faster than StringIO.
+    # Lines end with CRLF: with LF instead, Python before 3.13 leaves a field holding a lone CR
+    # unquoted, and a reader ends the row there.
     writer = csv.writer(SimpleNamespace(write=lines.append))
     writer.writerow(header)
     for batch in batches:
@@ -41,40 +41,6 @@ def csv_pieces(header: Sequence[str], batches: Iterable[list[Sequence[Any]]]) ->
         yield "".join(lines)
         lines.clear()
     yield "".join(lines)
-
-
-# One encoder for every row: compact separators, non-ASCII text written as UTF-8, not \u escapes
-# (U+2028 and U+2029 too: valid JSON, and NDJSON splits lines on \n only). NaN and Infinity are
-# not JSON: the encoder refuses them and json_object writes null instead.
-JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def json_object(columns: Sequence[str], row: Sequence[Any]) -> str:
-    """Write one row as a JSON object; a NaN or infinite number becomes null."""
-    try:
-        return JSON.encode(dict(zip(columns, row, strict=True)))
-    except ValueError:
-        # Rare, so the check costs nothing on the rows that need none.
-        finite = [
-            None if isinstance(value, float) and not math.isfinite(value) else value
-            for value in row
-        ]
-        return JSON.encode(dict(zip(columns, finite, strict=True)))
-
-
-def json_lines(columns: Sequence[str], batches: Iterable[list[Sequence[Any]]]) -> Iterator[str]:
-    """Write each row as a JSON object on a line of its own (NDJSON), one string per batch."""
-    for batch in batches:
-        yield "".join(json_object(columns, row) + "\n" for row in batch)
-
-
-def json_array(columns: Sequence[str], batches: Iterable[list[Sequence[Any]]]) -> Iterator[str]:
-    """Write the rows as one JSON array of objects, one string per batch."""
-    separator = "["
-    for batch in batches:
-        yield separator + ",\n".join(json_object(columns, row) for row in batch)
-        separator = ",\n"
-    yield "[]\n" if separator == "[" else "]\n"
 
 
 def sse_event(data: str, *, event_id: int | str | None = None, event: str | None = None) -> bytes:

