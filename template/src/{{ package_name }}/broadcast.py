@@ -115,7 +115,7 @@ class EventHub:
         with self._condition:
             return self._floor
 
-    def catch_up(self, after: int, until: int) -> Generator[list[Event], None, None]:
+    def catch_up(self, after: int, until: int) -> Generator[list[Event]]:
         """Batches of the events above `after` and up to `until`, read from the table."""
         with self.app.app_context():
             connection = db.connect()

@@ -47,7 +47,7 @@ def client() -> httpx.Client:
     return chat_client
 
 
-def tokens(messages: list[dict[str, str]]) -> Generator[str, None, None]:
+def tokens(messages: list[dict[str, str]]) -> Generator[str]:
     """Yield the tokens of the upstream's answer as they arrive; raise UpstreamFailed if it fails.
 
     An event without text (a role, a reasoning model's thinking) yields "": the upstream is at

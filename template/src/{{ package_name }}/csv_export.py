@@ -28,7 +28,7 @@ def set_defaults(state: BlueprintSetupState) -> None:
 
 def guarded(name: str) -> str:
     """Select a text column with the formula guard applied, any other column as it is."""
-    return formats.formula_safe(name) if name in orders.TEXT_COLUMNS else name
+    return formats.formula_safe(name, db.FIRST_CODE) if name in orders.TEXT_COLUMNS else name
 
 
 @bp.get("/large.csv")

@@ -136,7 +136,7 @@ def take_turn() -> None:
 
 def guarded(
     chunks: Iterable[bytes | str], release: Callable[[], None], logger: logging.Logger, path: str
-) -> Generator[bytes, None, None]:
+) -> Generator[bytes]:
     """Pass chunks on as bytes, log an error that happens in the stream, release when it ends."""
     sent = 0
     pending = iter(chunks)
@@ -211,7 +211,7 @@ class Body:
 
     __slots__ = ("chunks", "release")
 
-    def __init__(self, chunks: Generator[bytes, None, None], release: Callable[[], None]) -> None:
+    def __init__(self, chunks: Generator[bytes], release: Callable[[], None]) -> None:
         self.chunks = chunks
         self.release = release
 

@@ -85,7 +85,7 @@ def token_event(text: str) -> bytes:
 
 
 def relay(
-    first: str | None, rest: Generator[str, None, None], logger: logging.Logger, heartbeat: float
+    first: str | None, rest: Generator[str], logger: logging.Logger, heartbeat: float
 ) -> Iterator[bytes]:
     """Send each token the moment it arrives; end with `done`, or `error` if the upstream fails."""
     if first is not None:
