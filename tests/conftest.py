@@ -156,7 +156,16 @@ class ServedProject:
 def served_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProject]:
     """A project with every recipe, 300,000 rows a table, served by its production server."""
     project = tmp_path_factory.mktemp("served") / "project"
-    recipes = ["csv_export", "template_stream", "context_stream", "sse", "ndjson", "token_relay"]
+    recipes = [
+        "csv_export",
+        "template_stream",
+        "context_stream",
+        "sse",
+        "ndjson",
+        "zip_export",
+        "csv_import",
+        "token_relay",
+    ]
     copier.run_copy(
         str(TEMPLATE), project, data={"recipes": recipes}, defaults=True, vcs_ref="HEAD", quiet=True
     )

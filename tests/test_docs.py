@@ -14,7 +14,16 @@ from .conftest import TEMPLATE, run
 
 DOCS = TEMPLATE / "docs"
 SOURCE_BLOCK = re.compile(r"<!-- source: (?:(\w+):)?(\S+) -->\n```\w*\n(.*?)\n```", re.DOTALL)
-ALL_RECIPES = ["csv_export", "template_stream", "context_stream", "sse", "ndjson", "token_relay"]
+ALL_RECIPES = [
+    "csv_export",
+    "template_stream",
+    "context_stream",
+    "sse",
+    "ndjson",
+    "zip_export",
+    "csv_import",
+    "token_relay",
+]
 
 
 def test_mkdocs_build_is_strict_and_clean(tmp_path: Path) -> None:
@@ -25,18 +34,14 @@ def test_mkdocs_build_is_strict_and_clean(tmp_path: Path) -> None:
     assert "Try it: two commands" in (tmp_path / "index.html").read_text()
 
 
-def test_benchmark_plot_is_drawn_from_the_committed_output(tmp_path: Path) -> None:
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_benchmark_plot_is_drawn_from_the_committed_output(tmp_path: Path, database: str) -> None:
+    output = DOCS / "benchmarks" / f"exports-gunicorn-{database}.txt"
     plot = tmp_path / "plot.svg"
-    run(
-        [
-            sys.executable,
-            "scripts/plot_bench.py",
-            "docs/benchmarks/bench-gunicorn.txt",
-            str(plot),
-        ],
-        TEMPLATE,
-    )
-    assert plot.read_text() == (DOCS / "benchmarks" / "bench-gunicorn.svg").read_text()
+    run([sys.executable, "scripts/plot_bench.py", str(output), str(plot)], TEMPLATE)
+    assert plot.read_text() == output.with_suffix(".svg").read_text()
+    # Every endpoint, every variant: a bar each, with its value written on it.
+    assert plot.read_text().count("<rect x=") >= 4 * 3 + 4 * 2
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,16 @@ def test_every_excluded_path_names_a_template_file() -> None:
 
 
 def test_a_full_answer_set_excludes_nothing_of_the_project() -> None:
-    recipes = ["csv_export", "template_stream", "context_stream", "sse", "ndjson", "token_relay"]
+    recipes = [
+        "csv_export",
+        "template_stream",
+        "context_stream",
+        "sse",
+        "ndjson",
+        "zip_export",
+        "csv_import",
+        "token_relay",
+    ]
     answers = {"recipes": recipes, "wsgi_server": "gunicorn", "database": "sqlite"}
     assert excluded_paths(package_name="pkg", **answers) == NEVER_COPIED
 

@@ -50,7 +50,6 @@ BASE_FILES = {
 }
 RECIPE_FILES = {
     "csv_export": {
-        "scripts/bench_csv.py",
         "src/{pkg}/csv_export.py",
         "src/{pkg}/templates/recipes/csv_export.html",
         "tests/test_csv_export.py",
@@ -79,6 +78,18 @@ RECIPE_FILES = {
         "src/{pkg}/templates/recipes/ndjson.html",
         "tests/test_ndjson.py",
     },
+    "zip_export": {
+        "src/{pkg}/zip_export.py",
+        "src/{pkg}/templates/recipes/zip_export.html",
+        "tests/test_zip_export.py",
+    },
+    "csv_import": {
+        "src/{pkg}/csv_import.py",
+        "scripts/bench_import.py",
+        "src/{pkg}/templates/import.html",
+        "src/{pkg}/templates/recipes/csv_import.html",
+        "tests/test_csv_import.py",
+    },
     "token_relay": {
         "src/{pkg}/token_relay.py",
         "src/{pkg}/chat_upstream.py",
@@ -91,11 +102,28 @@ RECIPE_FILES = {
 }
 # Modules that more than one recipe needs.
 SHARED_FILES = {
-    "src/{pkg}/orders.py": {"csv_export", "ndjson"},
-    "src/{pkg}/formats.py": {"csv_export", "ndjson", "sse", "token_relay"},
+    "src/{pkg}/orders.py": {"csv_export", "ndjson", "zip_export", "csv_import"},
+    "src/{pkg}/formats.py": {
+        "csv_export",
+        "ndjson",
+        "zip_export",
+        "csv_import",
+        "sse",
+        "token_relay",
+    },
+    "scripts/bench_exports.py": {"csv_export", "ndjson", "template_stream", "zip_export"},
 }
 SERVER_FILES = {"gunicorn": {"gunicorn.conf.py"}, "waitress": set()}
-ALL_RECIPES = ["csv_export", "template_stream", "context_stream", "sse", "ndjson", "token_relay"]
+ALL_RECIPES = [
+    "csv_export",
+    "template_stream",
+    "context_stream",
+    "sse",
+    "ndjson",
+    "zip_export",
+    "csv_import",
+    "token_relay",
+]
 DEFAULT_RECIPES = ALL_RECIPES[:3]
 
 CASES = {
@@ -106,6 +134,8 @@ CASES = {
     "context_stream only": {"recipes": ["context_stream"]},
     "sse only": {"recipes": ["sse"]},
     "ndjson only": {"recipes": ["ndjson"]},
+    # Both without csv_export, whose settings and shared modules they must not need.
+    "zip_export and csv_import": {"recipes": ["zip_export", "csv_import"]},
     "token_relay only": {"recipes": ["token_relay"]},
     "no recipe": {"recipes": []},
     "every recipe, waitress": {"recipes": ALL_RECIPES, "wsgi_server": "waitress"},

@@ -44,26 +44,65 @@ def test_demo_renders_seeds_and_serves(tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_benchmark_prints_figures_for_both_variants_and_concurrent_clients(render) -> None:
-    project = render()
-    command = [sys.executable, "scripts/bench_csv.py", "--rows", "20000", "--runs", "1"]
-    result = run([*command, "--clients", "1", "2"], project, PYTHONPATH=str(project / "src"))
+def test_export_and_import_benchmarks_print_their_figures(render) -> None:
+    project = render(
+        recipes=["csv_export", "template_stream", "ndjson", "zip_export", "csv_import"]
+    )
+    command = [sys.executable, "scripts/bench_exports.py", "--rows", "20000", "--runs", "1"]
+    compared = run(command, project, PYTHONPATH=str(project / "src")).stdout
     rows = re.findall(
-        r"^\s+20,000\s+(recipe|naive)\s+(\d)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)"
-        r"\s+([\d.]+)\s+([\d.]+) ms\s+([\d.]+) MB$",
-        result.stdout,
+        r"^\s+20,000\s+(\w+)\s+(recipe|naive|limit)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)"
+        r"\s+([\d.]+|-)\s+([\d.]+|-)\s+([\d.]+) ms\s+(?:([\d.]+) MB|-)$",
+        compared,
         flags=re.MULTILINE,
     )
     assert [row[:2] for row in rows] == [
-        ("recipe", "1"),
-        ("recipe", "2"),
-        ("naive", "1"),
-        ("naive", "2"),
-    ], result.stdout
-    assert all(float(value) > 0 for row in rows for value in row[2:])
+        (endpoint, variant)
+        for endpoint in ("csv", "ndjson", "json", "timeline", "zip")
+        for variant in ("recipe", "naive", "limit")
+    ], compared
+    for _, variant, size, rate, lowest, naive, limit, first_byte, peak in rows:
+        assert float(size) > 0.5 and float(rate) > 0 and float(lowest) > 0 and float(first_byte) > 0
+        # Ratios belong to the recipe; the in-process limit has no server memory.
+        assert (naive != "-") == (limit != "-") == (variant == "recipe")
+        assert bool(peak) == (variant != "limit")
+    # The recipe and its limit are the same pipeline: the same bytes.
+    sizes = {(row[0], row[1]): row[2] for row in rows}
+    assert all(sizes[endpoint, "recipe"] == sizes[endpoint, "limit"] for endpoint, _ in sizes)
+    # The docs' stream_template renders the recipe's template: the same page, cut finer.
+    assert sizes["timeline", "naive"] == sizes["timeline", "recipe"]
+
+    concurrent = run(
+        [*command, "--endpoints", "csv", "--clients", "1", "2"],
+        project,
+        PYTHONPATH=str(project / "src"),
+    ).stdout
+    rows = re.findall(
+        r"^\s+20,000\s+csv\s+(\d)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)"
+        r"\s+([\d.]+)\s+([\d.]+) ms\s+([\d.]+) MB$",
+        concurrent,
+        flags=re.MULTILINE,
+    )
+    assert [row[0] for row in rows] == ["1", "2"], concurrent
     # Two clients download twice the bytes; one client is the yardstick of its own round.
-    assert float(rows[1][2]) == pytest.approx(2 * float(rows[0][2]), rel=0.05)
-    assert rows[0][5:7] == ("1.00", "1.00")
+    assert float(rows[1][1]) == pytest.approx(2 * float(rows[0][1]), rel=0.05)
+    assert rows[0][4:6] == ("1.00", "1.00")
+
+    imported = run(
+        [sys.executable, "scripts/bench_import.py", "--rows", "5000", "--runs", "1"],
+        project,
+        PYTHONPATH=str(project / "src"),
+    ).stdout
+    row = re.search(
+        r"^\s+5,000\s+([\d.]+)\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+) MB$",
+        imported,
+        flags=re.MULTILINE,
+    )
+    assert row is not None, imported
+    size, rate, speed, seconds, peak = row.groups()
+    assert float(size) > 0.3 and float(speed) > 0 and float(seconds) > 0 and float(peak) > 0
+    # rows/s and MB/s describe the same uploads.
+    assert int(rate.replace(",", "")) / 5000 == pytest.approx(float(speed) / float(size), rel=0.05)
 
 
 @pytest.mark.slow

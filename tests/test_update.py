@@ -302,7 +302,7 @@ def test_recipes_are_added_and_removed_by_changing_answers(project: Path) -> Non
     update(project, vcs_ref=VcsRef.CURRENT, data={"recipes": ["sse"]})
     assert not (project / "src/sales_reports/csv_export.py").exists()
     assert not (project / "src/sales_reports/orders.py").exists()
-    assert not (project / "scripts/bench_csv.py").exists()
+    assert not (project / "scripts/bench_exports.py").exists()
     assert not (project / "tests/test_csv_export.py").exists()
     assert (project / "src/sales_reports/sse.py").exists()
     run_project_checks(project)

@@ -26,17 +26,12 @@ def set_defaults(state: BlueprintSetupState) -> None:
     state.app.config.setdefault("CSV_BOM", False)
 
 
-def guarded(name: str) -> str:
-    """Select a text column with the formula guard applied, any other column as it is."""
-    return formats.formula_safe(name, db.FIRST_CODE) if name in orders.TEXT_COLUMNS else name
-
-
 @bp.get("/large.csv")
 def large_csv() -> Response:
     """Stream the orders as CSV; ?columns=a,b ?since=YYYY-MM-DD ?limit=N ?bom=1 narrow it."""
     config = current_app.config
     bom = params.flag("bom", default=config["CSV_BOM"])
-    _, sql, arguments = orders.query(guarded if config["CSV_FORMULA_GUARD"] else str)
+    _, sql, arguments = orders.query(orders.guarded if config["CSV_FORMULA_GUARD"] else str)
     pieces, close = db.open_csv(sql, arguments)
     body: Iterable[str | bytes] = chain([BOM], pieces) if bom else pieces
     return streaming.stream(

@@ -23,7 +23,8 @@ def json_objects(
     columns: Sequence[str], batch: list[Sequence[Any]], option: int = 0
 ) -> list[bytes]:
     """Write each row of a batch as a JSON object."""
-    return [orjson.dumps(dict(zip(columns, row, strict=True)), option=option) for row in batch]
+    # Every row of the query has its columns: zip(strict=True) checking it again took 10% longer.
+    return [orjson.dumps(dict(zip(columns, row, strict=False)), option=option) for row in batch]
 
 
 def json_lines(columns: Sequence[str], batches: Batches) -> Iterator[bytes]:

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import db, params
+from . import db, formats, params
 
 COLUMNS = ("id", "created_at", "customer", "product", "quantity", "amount", "note")
 # The text columns: every cell in them is text (STRICT tables on SQLite, types on PostgreSQL), and
 # the CSV formula guard applies to each; the number columns hold numbers only.
 TEXT_COLUMNS = frozenset({"created_at", "customer", "product", "note"})
 MAX_LIMIT = 100_000_000
+
+
+def guarded(name: str) -> str:
+    """Select a text column with the formula guard applied, any other column as it is."""
+    return formats.formula_safe(name, db.FIRST_CODE) if name in TEXT_COLUMNS else name
 
 
 def query(expression: Callable[[str], str] = str) -> tuple[list[str], str, tuple[Any, ...]]:

@@ -1,0 +1,223 @@
+"""Recipe csv_import: load a large CSV upload into the orders as it arrives, all rows or none."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from itertools import islice
+from typing import IO, Any
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask.sansio.blueprints import BlueprintSetupState
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+
+from . import db, orders, streaming
+
+bp = Blueprint("csv_import", __name__)
+
+# Bytes read from the client at a time.
+READ_SIZE = 64 * 1024
+# The headers an import may have: the export's, with or without the id.
+HEADERS = (list(orders.COLUMNS), list(orders.COLUMNS[1:]))
+# A row as it is inserted, and the line of the file where it starts.
+Row = tuple[Any, ...]
+
+
+@bp.record_once
+def set_defaults(state: BlueprintSetupState) -> None:
+    """Add this recipe's settings unless the environment or test config set them."""
+    config = state.app.config
+    # A larger body gets 413 before a byte of it is read.
+    config.setdefault("IMPORT_MAX_BYTES", 1024**3)
+    # Errors a 422 lists; reading stops at the last of them.
+    config.setdefault("IMPORT_MAX_ERRORS", 20)
+    # Rows inserted at a time.
+    config.setdefault("IMPORT_BATCH_SIZE", 1000)
+
+
+class Problems(Exception):
+    """What is wrong with an upload, line by line: nothing of it is kept."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def problem(line: int | None, column: str | None, message: str) -> dict[str, Any]:
+    """One entry of a 422's list of errors."""
+    return {"line": line, "column": column, "message": message}
+
+
+class ChunkReader(io.RawIOBase):
+    """A binary file over byte chunks, so that io.TextIOWrapper can decode them for csv."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+        self.pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.pending = memoryview(chunk)
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+
+def body_chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """The request body as the client sends it (Werkzeug's stream stops at Content-Length)."""
+    while chunk := stream.read(READ_SIZE):
+        yield chunk
+
+
+def form_file(stream: IO[bytes], boundary: bytes) -> Iterator[bytes]:
+    """The bytes of a multipart form's `file` field, parsed as they arrive.
+
+    Werkzeug's form parser (request.files) writes the whole upload to a temporary file before
+    the view runs; its incremental decoder hands over each piece of it instead.
+    """
+    decoder = MultipartDecoder(boundary, max_form_memory_size=2 * READ_SIZE)
+    chunks = body_chunks(stream)
+    in_file = found = False
+    while True:
+        try:
+            event = decoder.next_event()
+        except ValueError:
+            abort(400, "The multipart body ends before its closing boundary.")
+        if isinstance(event, NeedData):
+            decoder.receive_data(next(chunks, None))
+        elif isinstance(event, File | Field):
+            in_file = isinstance(event, File) and event.name == "file"
+            found = found or in_file
+        elif isinstance(event, Data) and in_file:
+            yield event.data
+        elif isinstance(event, Epilogue):
+            break
+    if not found:
+        abort(400, "The form has no file field named 'file'.")
+
+
+def upload() -> Iterator[bytes]:
+    """The uploaded CSV: the body itself (text/csv) or a form's `file` field, 415 otherwise."""
+    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    if mimetype == "text/csv":
+        return body_chunks(request.stream)
+    if mimetype == "multipart/form-data" and options.get("boundary"):
+        return form_file(request.stream, options["boundary"].encode("latin-1"))
+    abort(415, "Send the CSV as text/csv, or as the field 'file' of a multipart/form-data form.")
+
+
+def value(column: str, raw: str) -> Any:
+    """One cell as its column holds it; ValueError saying what is wrong when it cannot be."""
+    shown = raw if len(raw) <= 40 else f"{raw[:40]}..."
+    if column in ("id", "quantity"):
+        # The length first: int() refuses 4,301 digits, and the database past 2**63 - 1.
+        if not (raw.isascii() and raw.removeprefix("-").isdigit() and len(raw) <= 18):
+            raise ValueError(f"{column} must be a whole number, not {shown!r}")
+        return int(raw)
+    if column == "amount":
+        number = float(raw) if len(raw) <= 40 and raw.isascii() else math.nan
+        if not math.isfinite(number):
+            raise ValueError(f"{column} must be a finite number, not {shown!r}")
+        return number
+    if column == "created_at":
+        try:
+            datetime.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(
+                f"created_at must be a date and time (YYYY-MM-DD HH:MM:SS), not {shown!r}"
+            ) from None
+    return raw
+
+
+def checked(
+    reader: Any, header: list[str], errors: list[dict[str, Any]], max_errors: int
+) -> Iterator[tuple[int, Row]]:
+    """Yield (line, row) for each good row until one is bad; from then on only list errors."""
+    line = reader.line_num
+    try:
+        for record in reader:
+            start, line = line + 1, reader.line_num
+            if len(record) != len(header):
+                errors.append(problem(start, None, f"{len(record)} cells, not {len(header)}"))
+            else:
+                values = []
+                for column, raw in zip(header, record, strict=True):
+                    try:
+                        values.append(value(column, raw))
+                    except ValueError as error:
+                        errors.append(problem(start, column, str(error)))
+                        break
+                else:
+                    if not errors:
+                        yield start, tuple(values)
+            if len(errors) >= max_errors:
+                return
+    except csv.Error as error:
+        errors.append(problem(line + 1, None, str(error)))
+
+
+def load(text: IO[str], batch_size: int, max_errors: int) -> int:
+    """Insert the CSV's rows into orders in one transaction; raise Problems if any is bad."""
+    # strict: a quote left open at the end (a cut file) is an error, not a last short row.
+    reader = csv.reader(text, strict=True)
+    header = next(reader, None)
+    if header not in HEADERS:
+        names = ",".join(orders.COLUMNS)
+        raise Problems([problem(1, None, f"the header must be {names}, with or without id")])
+    errors: list[dict[str, Any]] = []
+    rows = checked(reader, header, errors, max_errors)
+    imported = 0
+    with db.transaction():
+        while batch := list(islice(rows, batch_size)):
+            try:
+                db.insert_rows("orders", [row for _, row in batch], header)
+            except db.Conflict:
+                first, last = batch[0][0], batch[-1][0]
+                message = f"an id of lines {first} to {last} is in the table or twice in the file"
+                raise Problems([problem(first, "id", message)]) from None
+            imported += len(batch)
+            # Parsing is all CPU: let the worker's other clients in between batches.
+            streaming.take_turn()
+        if errors:
+            raise Problems(errors)
+    return imported
+
+
+@bp.get("/import")
+def import_page() -> str:
+    """A form that uploads a CSV file to /import.csv."""
+    return render_template("import.html", max_bytes=current_app.config["IMPORT_MAX_BYTES"])
+
+
+@bp.post("/import.csv")
+def import_csv() -> tuple[dict[str, Any], int]:
+    """Import a CSV of orders (the body, or a form's `file`): all rows, or none and a 422."""
+    config = current_app.config
+    limit = config["IMPORT_MAX_BYTES"]
+    # Werkzeug's stream stops past this too, for a body sent without a Content-Length.
+    request.max_content_length = limit
+    if (request.content_length or 0) > limit:
+        abort(413, f"An import may hold at most {limit:,} bytes.")
+    started = time.perf_counter()
+    # utf-8-sig: a file saved by Excel, or exported with ?bom=1, starts with a byte order mark.
+    binary = io.BufferedReader(ChunkReader(upload()), READ_SIZE)
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    try:
+        imported = load(text, config["IMPORT_BATCH_SIZE"], config["IMPORT_MAX_ERRORS"])
+    except Problems as problems:
+        return {"imported": 0, "errors": problems.errors}, 422
+    except UnicodeDecodeError:
+        return {"imported": 0, "errors": [problem(None, None, "the file is not UTF-8")]}, 422
+    return {"imported": imported, "seconds": round(time.perf_counter() - started, 3)}, 200
