@@ -62,7 +62,7 @@ def test_export_and_import_benchmarks_print_their_figures(render) -> None:
         for variant in ("recipe", "naive", "limit")
     ], compared
     for _, variant, size, rate, lowest, naive, limit, first_byte, peak in rows:
-        assert float(size) > 0.5 and float(rate) > 0 and float(lowest) > 0 and float(first_byte) > 0
+        assert float(size) > 0.2 and float(rate) > 0 and float(lowest) > 0 and float(first_byte) > 0
         # Ratios belong to the recipe; the in-process limit has no server memory.
         assert (naive != "-") == (limit != "-") == (variant == "recipe")
         assert bool(peak) == (variant != "limit")
