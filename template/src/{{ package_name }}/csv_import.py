@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import islice
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
@@ -24,7 +24,7 @@ bp = Blueprint("csv_import", __name__)
 READ_SIZE = 64 * 1024
 # The headers an import may have: the export's, with or without the id.
 HEADERS = (list(orders.COLUMNS), list(orders.COLUMNS[1:]))
-# A row as it is inserted, and the line of the file where it starts.
+# A row as it is inserted.
 Row = tuple[Any, ...]
 
 
@@ -141,8 +141,16 @@ def value(column: str, raw: str) -> Any:
     return raw
 
 
+class Records(Protocol):
+    """What checked() needs of a csv.reader: its records, and the line it has read up to."""
+
+    line_num: int
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+
 def checked(
-    reader: Any, header: list[str], errors: list[dict[str, Any]], max_errors: int
+    reader: Records, header: list[str], errors: list[dict[str, Any]], max_errors: int
 ) -> Iterator[tuple[int, Row]]:
     """Yield (line, row) for each good row until one is bad; from then on only list errors."""
     line = reader.line_num
