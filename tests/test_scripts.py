@@ -6,6 +6,7 @@ import csv
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -87,6 +88,24 @@ def test_export_and_import_benchmarks_print_their_figures(render) -> None:
     # Two clients download twice the bytes; one client is the yardstick of its own round.
     assert float(rows[1][1]) == pytest.approx(2 * float(rows[0][1]), rel=0.05)
     assert rows[0][4:6] == ("1.00", "1.00")
+
+    # Another version of the project (here: a copy) is served beside it, round by round.
+    shutil.copytree(project, project.with_name("before"))
+    beside = run(
+        [*command, "--endpoints", "csv", "--before", str(project.with_name("before"))],
+        project,
+        PYTHONPATH=str(project / "src"),
+    ).stdout
+    variants = re.findall(r"^\s+20,000\s+csv\s+(\w+)\s+[\d.]+\s+([\d.]+)", beside, re.MULTILINE)
+    assert [variant for variant, _ in variants] == ["recipe", "before", "naive", "limit"], beside
+    gain = re.search(
+        r"^\s+20,000\s+csv recipe / before: ([\d.]+)x \(lowest round [\d.]+x\)$",
+        beside,
+        re.MULTILINE,
+    )
+    assert gain is not None, beside
+    # The same code on both servers: neither is much faster.
+    assert 0.5 < float(gain[1]) < 2
 
     imported = run(
         [sys.executable, "scripts/bench_import.py", "--rows", "5000", "--runs", "1"],
