@@ -22,6 +22,17 @@ import copier
 import pytest
 
 TEMPLATE = Path(__file__).resolve().parent.parent
+# Every recipe, in the order copier.yml offers them and the answers file stores them.
+ALL_RECIPES = [
+    "csv_export",
+    "template_stream",
+    "context_stream",
+    "sse",
+    "ndjson",
+    "zip_export",
+    "csv_import",
+    "token_relay",
+]
 MYPY_CACHE = Path(tempfile.gettempdir()) / "flask-streaming-template-mypy-cache"
 
 
@@ -156,18 +167,13 @@ class ServedProject:
 def served_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProject]:
     """A project with every recipe, 300,000 rows a table, served by its production server."""
     project = tmp_path_factory.mktemp("served") / "project"
-    recipes = [
-        "csv_export",
-        "template_stream",
-        "context_stream",
-        "sse",
-        "ndjson",
-        "zip_export",
-        "csv_import",
-        "token_relay",
-    ]
     copier.run_copy(
-        str(TEMPLATE), project, data={"recipes": recipes}, defaults=True, vcs_ref="HEAD", quiet=True
+        str(TEMPLATE),
+        project,
+        data={"recipes": ALL_RECIPES},
+        defaults=True,
+        vcs_ref="HEAD",
+        quiet=True,
     )
     package = "sales_reports"
     database = project / "served.sqlite"

@@ -10,20 +10,10 @@ from pathlib import Path
 import copier
 import pytest
 
-from .conftest import TEMPLATE, run
+from .conftest import ALL_RECIPES, TEMPLATE, run
 
 DOCS = TEMPLATE / "docs"
 SOURCE_BLOCK = re.compile(r"<!-- source: (?:(\w+):)?(\S+) -->\n```\w*\n(.*?)\n```", re.DOTALL)
-ALL_RECIPES = [
-    "csv_export",
-    "template_stream",
-    "context_stream",
-    "sse",
-    "ndjson",
-    "zip_export",
-    "csv_import",
-    "token_relay",
-]
 
 
 def test_mkdocs_build_is_strict_and_clean(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import jinja2
 import pytest
 import yaml
 
-from .conftest import TEMPLATE, run
+from .conftest import ALL_RECIPES, TEMPLATE, run
 from .test_render import DEFAULT_RECIPES, expected_files
 
 SOURCES = TEMPLATE / "template"
@@ -46,17 +46,7 @@ def test_every_excluded_path_names_a_template_file() -> None:
 
 
 def test_a_full_answer_set_excludes_nothing_of_the_project() -> None:
-    recipes = [
-        "csv_export",
-        "template_stream",
-        "context_stream",
-        "sse",
-        "ndjson",
-        "zip_export",
-        "csv_import",
-        "token_relay",
-    ]
-    answers = {"recipes": recipes, "wsgi_server": "gunicorn", "database": "sqlite"}
+    answers = {"recipes": ALL_RECIPES, "wsgi_server": "gunicorn", "database": "sqlite"}
     assert excluded_paths(package_name="pkg", **answers) == NEVER_COPIED
 
 

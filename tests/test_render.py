@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import run, run_project_checks
+from .conftest import ALL_RECIPES, run, run_project_checks
 
 BASE_FILES = {
     ".copier-answers.yml",
@@ -114,16 +114,6 @@ SHARED_FILES = {
     "scripts/bench_exports.py": {"csv_export", "ndjson", "template_stream", "zip_export"},
 }
 SERVER_FILES = {"gunicorn": {"gunicorn.conf.py"}, "waitress": set()}
-ALL_RECIPES = [
-    "csv_export",
-    "template_stream",
-    "context_stream",
-    "sse",
-    "ndjson",
-    "zip_export",
-    "csv_import",
-    "token_relay",
-]
 DEFAULT_RECIPES = ALL_RECIPES[:3]
 
 CASES = {
