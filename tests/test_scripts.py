@@ -88,6 +88,18 @@ def test_export_and_import_benchmarks_print_their_figures(render) -> None:
     # Two clients download twice the bytes; one client is the yardstick of its own round.
     assert float(rows[1][1]) == pytest.approx(2 * float(rows[0][1]), rel=0.05)
     assert rows[0][4:6] == ("1.00", "1.00")
+    # The machine's own ceiling: the pipeline in one process per core, against one process.
+    ceiling = re.search(
+        r"^\s+20,000\s+csv\s+(\d+)\s+([\d.]+)\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+[\d.]+"
+        r"\s+no server$",
+        concurrent,
+        flags=re.MULTILINE,
+    )
+    assert ceiling is not None, concurrent
+    cores = os.cpu_count() or 1
+    assert int(ceiling[1]) == cores
+    assert float(ceiling[2]) == pytest.approx(cores * float(rows[0][1]), rel=0.05)
+    assert 0.5 < float(ceiling[3]) <= cores + 0.5
 
     # Another version of the project (here: a copy) is served beside it, round by round.
     shutil.copytree(project, project.with_name("before"))

@@ -13,6 +13,7 @@ from typing import IO, Any, Protocol
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
@@ -214,10 +215,11 @@ def import_csv() -> tuple[dict[str, Any], int]:
     """Import a CSV of orders (the body, or a form's `file`): all rows, or none and a 422."""
     config = current_app.config
     limit = config["IMPORT_MAX_BYTES"]
+    too_large = f"An import may hold at most {limit:,} bytes."
     # Werkzeug's stream stops past this too, for a body sent without a Content-Length.
     request.max_content_length = limit
     if (request.content_length or 0) > limit:
-        abort(413, f"An import may hold at most {limit:,} bytes.")
+        abort(413, too_large)
     started = time.perf_counter()
     # utf-8-sig: a file saved by Excel, or exported with ?bom=1, starts with a byte order mark.
     binary = io.BufferedReader(ChunkReader(upload()), READ_SIZE)
@@ -228,4 +230,7 @@ def import_csv() -> tuple[dict[str, Any], int]:
         return {"imported": 0, "errors": problems.errors}, 422
     except UnicodeDecodeError:
         return {"imported": 0, "errors": [problem(None, None, "the file is not UTF-8")]}, 422
+    except RequestEntityTooLarge:
+        # A chunked body that has passed the limit, mid-file: the transaction is rolled back.
+        abort(413, too_large)
     return {"imported": imported, "seconds": round(time.perf_counter() - started, 3)}, 200
