@@ -1,15 +1,18 @@
-"""Headless Chromium paints the first events of /timeline before the response has ended."""
+"""Headless Chromium: a served project's pages paint as they stream; the docs site reads well."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import ServedProject
+from .conftest import TEMPLATE, ServedProject
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -134,3 +137,67 @@ def test_chat_demo_paints_tokens_as_they_arrive_and_stop_aborts(
         assert page.inner_text("#answer") == "Half an answer"
     finally:
         page.close()
+
+
+# Code blocks that would need a horizontal scroll bar or hold fewer than 100 characters a line,
+# and names in table cells split between two word characters ("project_na" / "me"), as the page
+# lays them out.
+LAYOUT_FAULTS = r"""() => {
+  const wide = [...document.querySelectorAll(".md-content pre > code")]
+    .filter((code) => code.scrollWidth > code.clientWidth + 1)
+    .map((code) => code.textContent.trim().split("\n")[0].slice(0, 60));
+  const split = [];
+  for (const code of document.querySelectorAll(".md-content td code, .md-content th code")) {
+    const text = code.firstChild;
+    if (!text || text.nodeType !== Node.TEXT_NODE) continue;
+    const range = document.createRange();
+    let top = null;
+    for (let i = 0; i < text.length; i++) {
+      range.setStart(text, i);
+      range.setEnd(text, i + 1);
+      const box = range.getClientRects()[0];
+      if (!box) continue;
+      if (top !== null && box.top > top + 2 && /\w\w/.test(text.data[i - 1] + text.data[i])) {
+        split.push(text.data);
+      }
+      top = box.top;
+    }
+  }
+  // Characters a line of code may hold before it wraps: 100 is ruff's line length here.
+  const columns = [...document.querySelectorAll(".md-content pre > code")].map((code) => {
+    const style = getComputedStyle(code);
+    const context = document.createElement("canvas").getContext("2d");
+    context.font = `${style.fontSize} ${style.fontFamily}`;
+    const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+    const inside = code.clientWidth - padding;
+    return Math.floor(inside / context.measureText("M").width);
+  });
+  return {wide, split, narrow: columns.filter((count) => count < 100)};
+}"""
+
+
+def test_the_docs_need_no_horizontal_scrolling_at_1280px(browser, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(site)],
+        cwd=TEMPLATE,
+        check=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    pages = sorted(path for path in site.rglob("index.html") if "search" not in path.parts)
+    assert len(pages) >= 14, pages
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    faults = {}
+    try:
+        for html in pages:
+            page.goto(html.as_uri())
+            found = page.evaluate(LAYOUT_FAULTS)
+            if found["wide"] or found["split"] or found["narrow"]:
+                faults[str(html.relative_to(site))] = found
+            if html.parent in (site, site / "recipes" / "csv-export"):
+                shot = tmp_path / f"{html.parent.name or 'home'}.png"
+                page.screenshot(path=shot, full_page=True)
+                assert shot.stat().st_size > 50_000
+    finally:
+        page.close()
+    assert not faults, faults
