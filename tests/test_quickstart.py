@@ -23,6 +23,11 @@ def test_the_quickstart_serves_the_output_it_shows(tmp_path: Path) -> None:
     (_, setup), (_, fetch), (_, shown) = BLOCKS
     *commands, serve = setup.splitlines()
     assert serve == "flask --app sales_reports run"
+    # Pressing Enter at every question (test_interactive.py does that through a terminal) is
+    # what --defaults does without one.
+    copy = next(number for number, line in enumerate(commands) if " copy " in line)
+    assert commands[copy].endswith("# Enter keeps each default"), commands[copy]
+    commands[copy] = commands[copy].replace(" copy ", " copy --defaults ", 1)
     # The folder that holds a clone of this repository, as the quickstart assumes.
     run(["git", "clone", "--quiet", str(TEMPLATE), "flask-streaming-template"], tmp_path)
     port = free_port()
