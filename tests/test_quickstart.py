@@ -54,7 +54,7 @@ def test_the_quickstart_serves_the_output_it_shows(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(refused[1].replace(DEFAULT_PORT, f"127.0.0.1:{port}"))
         assert error.value.code == 400
-        assert error.value.read().decode() == refused[2]
+        assert error.value.read().decode() == refused[2] + "\n"
     finally:
         output = stop(server)
     assert "Seeded 100,000 rows into each of orders, events." in output, output
