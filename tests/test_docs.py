@@ -10,10 +10,11 @@ from pathlib import Path
 import copier
 import pytest
 
-from .conftest import ALL_RECIPES, TEMPLATE, run
+from .conftest import ALL_RECIPES, TEMPLATE, run, run_project_checks
 
 DOCS = TEMPLATE / "docs"
 SOURCE_BLOCK = re.compile(r"<!-- source: (?:(\w+):)?(\S+) -->\n```\w*\n(.*?)\n```", re.DOTALL)
+EXAMPLE_BLOCK = re.compile(r"<!-- example: (\S+) -->\n```\w*\n(.*?)\n```", re.DOTALL)
 
 
 def test_mkdocs_build_is_strict_and_clean(tmp_path: Path) -> None:
@@ -21,7 +22,7 @@ def test_mkdocs_build_is_strict_and_clean(tmp_path: Path) -> None:
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)], TEMPLATE
     )
     assert (tmp_path / "recipes" / "csv-export" / "index.html").exists()
-    assert "Try it: two commands" in (tmp_path / "index.html").read_text()
+    assert "Quickstart" in (tmp_path / "index.html").read_text()
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
@@ -78,3 +79,27 @@ def test_the_index_includes_the_readme() -> None:
         subprocess.run(["git", "ls-files", "--error-unmatch", "README.md"], cwd=TEMPLATE).returncode
         == 0
     )
+
+
+@pytest.mark.slow
+def test_the_streaming_view_of_your_own_works_as_shown(render) -> None:
+    project = render()
+    page = (DOCS / "working-in-your-project.md").read_text()
+    examples = dict(EXAMPLE_BLOCK.findall(page))
+    assert list(examples) == ["src/sales_reports/customers.py", "tests/test_customers.py"]
+    for path, code in examples.items():
+        (project / path).write_text(code + "\n")
+    # Registered as the page says, the import joining the factory's one sorted line.
+    assert "from . import customers\n\napp.register_blueprint(customers.bp)" in page
+    factory = project / "src" / "sales_reports" / "__init__.py"
+    code = factory.read_text().replace(" csv_export, db,", " csv_export, customers, db,")
+    code = code.replace(
+        "    app.register_blueprint(context_stream.bp)\n",
+        "    app.register_blueprint(context_stream.bp)\n    app.register_blueprint(customers.bp)\n",
+    )
+    factory.write_text(code)
+    # ruff, mypy and the project's tests (the index among them), then the example's own tests.
+    run_project_checks(project)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    tests = run([*command, "tests/test_customers.py"], project, PYTHONPATH=str(project / "src"))
+    assert "2 passed" in tests.stdout, tests.stdout

@@ -12,9 +12,13 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index() -> str:
-    """List the enabled recipes with links to try."""
-    recipes = [name for name in current_app.blueprints if name != "main"]
-    return render_template("index.html", recipes=recipes)
+    """List the enabled recipes with links to try, each blueprint's templates/recipes/NAME.html."""
+    # A blueprint of your own gets a section too once it has such a template, and none till then.
+    templates = set(current_app.jinja_env.list_templates())
+    sections = [
+        path for name in current_app.blueprints if (path := f"recipes/{name}.html") in templates
+    ]
+    return render_template("index.html", sections=sections)
 
 
 @bp.get("/healthz")
