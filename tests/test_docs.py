@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import copier
 import pytest
 
-from .conftest import ALL_RECIPES, TEMPLATE, run, run_project_checks
+from .conftest import ALL_RECIPES, TEMPLATE, free_port, run, run_project_checks, stop, wait_for
 
 DOCS = TEMPLATE / "docs"
 SOURCE_BLOCK = re.compile(r"<!-- source: (?:(\w+):)?(\S+) -->\n```\w*\n(.*?)\n```", re.DOTALL)
 EXAMPLE_BLOCK = re.compile(r"<!-- example: (\S+) -->\n```\w*\n(.*?)\n```", re.DOTALL)
+CONSOLE_BLOCK = re.compile(r"<!-- console -->\n```console\n(.*?)\n```", re.DOTALL)
+# What changes from one run or machine to the next: an import's seconds, a zip listing's
+# times, the database's path.
+VOLATILE = [
+    (re.compile(r'"seconds":[0-9.]+'), '"seconds":S'),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d(?!:)"), "YYYY-MM-DD HH:MM"),
+    (re.compile(r"database at /\S+"), "database at PATH"),
+]
+# The quickstart's server; the test serves the same command on a free port.
+QUICKSTART_ADDRESS = "127.0.0.1:5000"
+SETTING_ROW = re.compile(r"^\| `([A-Z][A-Z0-9_]+)` \| ([^|]*) \|", re.MULTILINE)
 
 
 def test_mkdocs_build_is_strict_and_clean(tmp_path: Path) -> None:
@@ -103,3 +117,129 @@ def test_the_streaming_view_of_your_own_works_as_shown(render) -> None:
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     tests = run([*command, "tests/test_customers.py"], project, PYTHONPATH=str(project / "src"))
     assert "2 passed" in tests.stdout, tests.stdout
+
+
+def console_steps(block: str) -> list[tuple[str, str]]:
+    """A console block's commands (`$ `, with `\\` continuations), each with what it prints."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        elif steps and steps[-1][0].endswith("\\") and not steps[-1][1]:
+            steps[-1] = (f"{steps[-1][0]}\n{line}", [])
+        else:
+            steps[-1][1].append(line)
+    return [(command, "\n".join(output)) for command, output in steps]
+
+
+def steady(text: str) -> str:
+    """The text with what changes between runs replaced by placeholders."""
+    for pattern, placeholder in VOLATILE:
+        text = pattern.sub(placeholder, text)
+    return text.rstrip("\n")
+
+
+@pytest.fixture(scope="module")
+def quickstart_server(
+    rendered: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """The quickstart's `flask run` of a project with every recipe; its address and environment."""
+    project = rendered["sqlite"]
+    database = tmp_path_factory.mktemp("console") / "quickstart.sqlite"
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(project / "src"),
+        "FLASK_DATABASE": str(database),
+    }
+    run([sys.executable, "-m", "flask", "--app", "sales_reports", "init-db"], project, **env)
+    address = f"127.0.0.1:{free_port()}"
+    command = ["flask", "--app", "sales_reports", "run", "--port", address.rsplit(":")[1]]
+    process = subprocess.Popen(
+        command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(f"http://{address}/healthz", process)
+        yield address, env
+    finally:
+        stop(process)
+
+
+CONSOLE_PAGES = sorted(
+    page for page in DOCS.rglob("*.md") if "<!-- console -->" in page.read_text()
+)
+
+
+@pytest.mark.parametrize("page", CONSOLE_PAGES, ids=lambda page: page.stem)
+def test_the_console_examples_print_what_they_show(
+    page: Path, quickstart_server: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    address, env = quickstart_server
+    # Each page starts from the quickstart's database: its examples may change it.
+    seed = [sys.executable, "-m", "flask", "--app", "sales_reports", "seed-db", "--rows", "100000"]
+    run(seed, tmp_path, **env)
+    blocks = CONSOLE_BLOCK.findall(page.read_text())
+    assert blocks
+    for block in blocks:
+        for command, shown in console_steps(block):
+            served = command.replace(QUICKSTART_ADDRESS, address)
+            result = subprocess.run(
+                ["bash", "-c", served], cwd=tmp_path, env=env, capture_output=True, timeout=30
+            )
+            # As a terminal shows it: a CRLF line end is a line end.
+            printed = result.stdout.decode().replace("\r\n", "\n")
+            assert steady(printed) == steady(shown), f"{page.name}: {command}\n{result.stderr!r}"
+
+
+def test_console_steps_split_commands_from_their_output() -> None:
+    block = "$ curl -N a \\\n  -d b\nline 1\n\nline 3\n$ true"
+    assert console_steps(block) == [("curl -N a \\\n  -d b", "line 1\n\nline 3"), ("true", "")]
+
+
+def configured(project: Path) -> dict[str, object]:
+    """The settings a rendered project starts with (the defaults of create_app and its recipes)."""
+    ask = (
+        "from sales_reports import create_app; "
+        "print(repr({k: v for k, v in create_app({}).config.items() "
+        "if isinstance(v, (str, int, float, type(None)))}))"
+    )
+    env = {"PYTHONPATH": str(project / "src"), "DATABASE_URL": "postgresql:///unused"}
+    printed = run([sys.executable, "-c", ask], project, **env).stdout
+    return {name: value for name, value in ast.literal_eval(printed).items()}
+
+
+def documented_default(cell: str, config: dict[str, object]) -> object:
+    """The value a settings table's default cell names: a literal, another setting, or unset."""
+    if cell.startswith("unset"):
+        return None
+    token = re.match(r"`([^`]+)`", cell)
+    assert token, f"a default must start with `value` or 'unset': {cell!r}"
+    text = token.group(1)
+    if text in config:
+        return config[text]
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def test_settings_tables_show_the_defaults_of_the_code(rendered: dict[str, Path]) -> None:
+    configs = {database: configured(project) for database, project in rendered.items()}
+    rows = [
+        (page, match)
+        for page in sorted(DOCS.rglob("*.md"))
+        for match in SETTING_ROW.finditer(page.read_text())
+    ]
+    assert len(rows) >= 25
+    for page, match in rows:
+        name, cell = match.group(1), match.group(2).strip()
+        # "`250` (PostgreSQL: `1000`)", "`20`, PostgreSQL only", or one value for both.
+        postgresql = re.search(r"PostgreSQL: (`[^`]+`)", cell)
+        expected = {
+            "sqlite": None if "PostgreSQL only" in cell else cell,
+            "postgresql": postgresql.group(1) if postgresql else cell,
+        }
+        for database, config in configs.items():
+            if expected[database] is not None:
+                value = documented_default(expected[database], config)
+                assert config.get(name) == value, f"{page.name}: {name} on {database}"
