@@ -46,7 +46,8 @@ def test_benchmark_plot_is_drawn_from_the_committed_output(tmp_path: Path, datab
     run([sys.executable, "scripts/plot_bench.py", str(output), str(plot)], TEMPLATE)
     assert plot.read_text() == output.with_suffix(".svg").read_text()
     # Every endpoint, every variant: a bar each, with its value written on it.
-    assert plot.read_text().count("<rect x=") >= 4 * 3 + 4 * 2
+    assert plot.read_text().count("<rect x=") >= 4 * 3 + 4 * 2 + 4 * 2
+    assert "Time to first byte at 1,000,000 rows" in plot.read_text()
 
 
 @pytest.fixture(scope="module")

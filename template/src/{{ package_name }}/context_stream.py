@@ -19,8 +19,8 @@ def greeting() -> Iterator[str]:
     yield "<p>Hello "
     yield escape(request.args["name"])
     yield "!</p>\n"
-    # db.get_db() keeps one connection in `g` for the request. It is opened lazily: Flask 3.1.3 runs
-    # teardown once before the first chunk as well, and a connection opened earlier is gone here.
+    # db.get_db() keeps one connection in `g` for the request. It is opened lazily: Flask 3.1.2 and
+    # 3.1.3 run teardown before the first chunk as well, and a connection opened earlier is gone.
     events = db.scalar(db.get_db(), "SELECT count(*) FROM events")
     yield f"<p>{events:,} events are in the database.</p>\n"
 
