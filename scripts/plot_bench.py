@@ -147,9 +147,9 @@ def bars(
     return parts
 
 
-def marked(value: float, figure: Figure) -> tuple[float, str]:
-    """A value of a download and its mark: * when the server cut the body short."""
-    return value, "*" if figure.cut else ""
+def marked(figure: Figure, value: str) -> tuple[float, str]:
+    """A download's `value` (speed, first_byte) and its mark: * when the server cut the body."""
+    return getattr(figure, value), "*" if figure.cut else ""
 
 
 def render(figures: Figures) -> str:
@@ -163,13 +163,7 @@ def render(figures: Figures) -> str:
             (
                 VARIANTS[variant][0],
                 VARIANTS[variant][1],
-                [
-                    marked(
-                        getattr(figures[large, endpoint, variant], value),
-                        figures[large, endpoint, variant],
-                    )
-                    for endpoint in endpoints
-                ],
+                [marked(figures[large, endpoint, variant], value) for endpoint in endpoints],
             )
             for variant in variants
         ]

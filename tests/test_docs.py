@@ -64,12 +64,17 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return projects
 
 
-def test_code_in_the_docs_is_the_generated_code(rendered: dict[str, Path]) -> None:
-    blocks = [
+def matches_in_docs(pattern: re.Pattern[str]) -> list[tuple[Path, re.Match[str]]]:
+    """Each match of `pattern` on the documentation's pages, with its page."""
+    return [
         (page, match)
         for page in sorted(DOCS.rglob("*.md"))
-        for match in SOURCE_BLOCK.finditer(page.read_text())
+        for match in pattern.finditer(page.read_text())
     ]
+
+
+def test_code_in_the_docs_is_the_generated_code(rendered: dict[str, Path]) -> None:
+    blocks = matches_in_docs(SOURCE_BLOCK)
     assert len(blocks) >= 12
     for page, match in blocks:
         database, source, code = match.groups()
@@ -226,11 +231,7 @@ def documented_default(cell: str, config: dict[str, object]) -> object:
 
 def test_settings_tables_show_the_defaults_of_the_code(rendered: dict[str, Path]) -> None:
     configs = {database: configured(project) for database, project in rendered.items()}
-    rows = [
-        (page, match)
-        for page in sorted(DOCS.rglob("*.md"))
-        for match in SETTING_ROW.finditer(page.read_text())
-    ]
+    rows = matches_in_docs(SETTING_ROW)
     assert len(rows) >= 25
     for page, match in rows:
         name, cell = match.group(1), match.group(2).strip()
