@@ -93,8 +93,8 @@ def bars(
 ) -> list[str]:
     """One grouped bar chart with gridlines and a value (and its mark, if any) on each bar."""
     x0, y0 = origin
-    values = [value for _, _, numbers in series for value, _ in numbers]
-    ticks = log_ticks(values) if log else linear_ticks(values)
+    every_value = [value for _, _, numbers in series for value, _ in numbers]
+    ticks = log_ticks(every_value) if log else linear_ticks(every_value)
     plot_height = HEIGHT - TOP - BOTTOM
     bottom = y0 + TOP + plot_height
     left = x0 + LEFT

@@ -237,11 +237,11 @@ def test_settings_tables_show_the_defaults_of_the_code(rendered: dict[str, Path]
         name, cell = match.group(1), match.group(2).strip()
         # "`250` (PostgreSQL: `1000`)", "`20`, PostgreSQL only", or one value for both.
         postgresql = re.search(r"PostgreSQL: (`[^`]+`)", cell)
-        expected = {
+        expected: dict[str, str | None] = {
             "sqlite": None if "PostgreSQL only" in cell else cell,
             "postgresql": postgresql.group(1) if postgresql else cell,
         }
         for database, config in configs.items():
-            if expected[database] is not None:
-                value = documented_default(expected[database], config)
+            if (documented := expected[database]) is not None:
+                value = documented_default(documented, config)
                 assert config.get(name) == value, f"{page.name}: {name} on {database}"
