@@ -6,6 +6,7 @@ import os
 import socket
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import pytest
 from .conftest import TEMPLATE, needs_nginx, nginx, run, start_production_server, stop
 
 pytestmark = [pytest.mark.slow, needs_nginx]
-SCHEMA = "scale_out"
+# Its own name on every run, so that two runs of the suite can share the server.
+SCHEMA = f"scale_out_{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,6 @@ def database_url() -> Iterator[str]:
             pytest.fail(f"PostgreSQL is not reachable at DATABASE_URL={url!r}: {error}")
         pytest.skip(f"PostgreSQL is not reachable at DATABASE_URL={url!r}")
     with admin:
-        admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         admin.execute(f"CREATE SCHEMA {SCHEMA}")
         try:
             yield psycopg.conninfo.make_conninfo(
