@@ -14,9 +14,9 @@ bp = Blueprint("ndjson", __name__)
 
 Batches = Iterable[list[Sequence[Any]]]
 
-# orjson writes JSON 2.4-2.6x as fast as the standard library's encoder, compact, with text as
-# UTF-8 rather than \u escapes (U+2028 and U+2029 too: valid JSON, and NDJSON splits lines on
-# \n only), and NaN and Infinity, which JSON cannot hold, as null.
+# orjson takes a quarter of the time the standard library's json needs for these rows. It writes
+# compact JSON, text as UTF-8 rather than \u escapes (U+2028 and U+2029 too: valid JSON, and
+# NDJSON splits lines on \n only), and NaN and Infinity, which JSON cannot hold, as null.
 
 
 def json_objects(

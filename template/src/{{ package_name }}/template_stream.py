@@ -40,7 +40,7 @@ def stream_page(pieces: Iterator[str], close: Callable[[], None]) -> Response:
     # the response, even one closed before its first chunk.
     on_close = (pieces.close, close) if isinstance(pieces, Generator) else (close,)
     return streaming.stream(
-        # Jinja yields a tiny string per template node (10,000 events make 50,000 of them); re-cut
+        # Jinja yields a tiny string per template node (10,000 events make 90,000 of them); re-cut
         # by bytes, as TemplateStream.enable_buffering counts fragments and cannot flush early.
         streaming.chunked(pieces, current_app.config["STREAM_CHUNK_SIZE"]),
         mimetype="text/html",
