@@ -34,7 +34,7 @@ def query(expression: Callable[[str], str] = str) -> tuple[list[str], str, tuple
     return columns, sql, arguments
 
 
-def open_orders() -> tuple[list[str], db.Cursor, Callable[[], None]]:
+def open_orders() -> tuple[list[str], db.Rows, Callable[[], None]]:
     """Read the options as query() does and run the query: the columns, the cursor, its close."""
     columns, sql, arguments = query()
     return (columns, *db.open_cursor(sql, arguments))

@@ -28,7 +28,7 @@ COMPACT_PAGE = """<!doctype html>
 """
 
 
-def open_events(limit: int) -> tuple[db.Cursor, Callable[[], None]]:
+def open_events(limit: int) -> tuple[db.Rows, Callable[[], None]]:
     """Run the events query on a connection that the stream owns: the cursor and its close."""
     sql = "SELECT id, created_at, kind, message FROM events ORDER BY id LIMIT ?"
     return db.open_cursor(sql, (limit,))
