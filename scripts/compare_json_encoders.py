@@ -5,9 +5,9 @@ Usage, in a generated project's environment with the candidates added
     python3 scripts/compare_json_encoders.py SQLITE_FILE
 
 SQLITE_FILE is the database in the project's instance folder (`src/instance/sales_reports.sqlite`
-when the package runs from `src/`). Each encoder writes every row as a dict, in batches of 250 (the
-recipe's STREAM_FETCH_SIZE), on one core in this process; each time includes building the dicts and
-is the best of three runs. Then each writes NaN and infinity, which JSON cannot hold.
+when the package runs from `src/`). Each encoder writes every row as a dict, one call per row as
+the recipe makes them, on one core in this process; each time includes building the dicts and is
+the best of three runs. Then each writes NaN and infinity, which JSON cannot hold.
 docs/benchmarks/json-encoders.txt is its output, which docs/recipes/ndjson.md quotes.
 """
 
@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from typing import Any
 
-BATCH = 250
 RUNS = 3
 
 Encoder = Callable[[Any], str | bytes]
@@ -37,13 +36,12 @@ def encoders() -> dict[str, Encoder]:
 
 
 def best_time(encode: Encoder, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> float:
-    """The fastest of RUNS runs of `encode` over every row, as a dict, batch by batch."""
+    """The fastest of RUNS runs of `encode` over every row, as a dict."""
     timings = []
     for _ in range(RUNS):
         started = time.perf_counter()
-        for start in range(0, len(rows), BATCH):
-            for row in rows[start : start + BATCH]:
-                encode(dict(zip(columns, row, strict=False)))
+        for row in rows:
+            encode(dict(zip(columns, row, strict=False)))
         timings.append(time.perf_counter() - started)
     return min(timings)
 
@@ -54,11 +52,12 @@ def main(path: str) -> None:
     rows = cursor.fetchall()
     names = ("orjson", "ujson", "python-rapidjson")
     libraries = ", ".join(f"{name} {version(name)}" for name in names)
-    print(f"{len(rows):,} rows, batches of {BATCH}, best of {RUNS}; {libraries}")
+    print(f"{len(rows):,} rows, best of {RUNS}; {libraries}")
     print(f"{'building the dicts alone':<25} {best_time(lambda row: '', columns, rows):6.2f} s")
-    for name, encode in encoders().items():
+    candidates = encoders()
+    for name, encode in candidates.items():
         print(f"{name:<25} {best_time(encode, columns, rows):6.2f} s")
-    for name, encode in encoders().items():
+    for name, encode in candidates.items():
         try:
             written = encode([float("nan"), float("inf")])
         except (TypeError, ValueError, OverflowError) as error:
