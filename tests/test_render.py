@@ -98,6 +98,7 @@ RECIPE_FILES = {
         "src/{pkg}/templates/chat_demo.html",
         "src/{pkg}/templates/recipes/token_relay.html",
         "tests/test_token_relay.py",
+        "tests/test_live_token_relay.py",
     },
 }
 # Modules that more than one recipe needs.
@@ -152,7 +153,7 @@ CASES = {
 
 def expected_files(package: str, recipes: list[str], server: str) -> set[str]:
     names = set(BASE_FILES) | SERVER_FILES[server]
-    if recipes:
+    if set(recipes) - {"token_relay"}:
         names.add("tests/test_live.py")
     for recipe in recipes:
         names |= RECIPE_FILES[recipe]
