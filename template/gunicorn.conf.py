@@ -32,6 +32,12 @@ keepalive = 5
 
 accesslog = "-"
 
+# gunicorn 25.1+ opens a control socket for gunicornc at one path per user ($HOME/.gunicorn/
+# gunicorn.ctl), which every instance on the machine shares: each new one takes it over from the
+# last. Off, unless GUNICORN_CONTROL_SOCKET names a path of this instance's own.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
+
 
 # Each worker accepts the clients it sees first, so downloads that start together could all land
 # on one worker while the other idles (4 opened one after the other went 4 to 0 every time here).

@@ -114,7 +114,7 @@ SHARED_FILES = {
     },
     "scripts/bench_exports.py": {"csv_export", "ndjson", "template_stream", "zip_export"},
 }
-SERVER_FILES = {"gunicorn": {"gunicorn.conf.py"}, "waitress": set()}
+SERVER_FILES = {"gunicorn": {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"}, "waitress": set()}
 DEFAULT_RECIPES = ALL_RECIPES[:3]
 
 CASES = {
