@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from bisect import bisect_right
-from collections.abc import Generator
+from collections.abc import Iterator
+from contextlib import suppress
 from operator import itemgetter
 
 from flask import Flask
@@ -23,6 +24,8 @@ KEEP = 1_000
 CHANNEL = "events"
 # The largest id either database stores (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
+# Seconds the poller waits at most between two tries after errors.
+MAX_PAUSE = 5.0
 
 event_id = itemgetter(0)
 
@@ -55,12 +58,27 @@ def newest_event(connection: db.Connection) -> int:
     return int(db.scalar(connection, "SELECT coalesce(max(id), 0) FROM events"))
 
 
+class TableReader:
+    """A connection of its own to the events table, for a listener that is far behind."""
+
+    def __init__(self, app: Flask) -> None:
+        # Counted with the streams that hold a session: past the bound, a 503 (db.hold_connection).
+        with app.app_context():
+            self._connection, self.close = db.hold_connection()
+
+    def batches(self, after: int, until: int) -> Iterator[list[Event]]:
+        """Batches of the events above `after` and up to `until`, oldest first."""
+        while after < until and (events := read_events(self._connection, after, until)):
+            yield events
+            after = events[-1][0]
+
+
 class EventHub:
     """Reads new events once for the whole process and hands them to every waiting listener.
 
     However many clients listen, the process holds one database connection for them, the
     poller's, and only while someone listens. A listener that resumes from further back than
-    memory reaches reads the table on a connection of its own until it has caught up.
+    memory reaches reads the table with a TableReader until it has caught up.
     """
 
     def __init__(self, app: Flask) -> None:
@@ -70,6 +88,8 @@ class EventHub:
         # Every event with an id above `_floor` is in `_recent`.
         self._floor = 0
         self._polling = False
+        # When the poller last read the table (time.monotonic()).
+        self._looked = 0.0
         self._condition = threading.Condition()
 
     def join(self) -> int:
@@ -88,8 +108,7 @@ class EventHub:
                     self.listeners -= 1
                     raise
                 self._recent = []
-                self._polling = True
-                threading.Thread(target=self._poll, name="event-hub", daemon=True).start()
+                self._start_poller()
             return self._newest()
 
     def leave(self) -> None:
@@ -100,9 +119,12 @@ class EventHub:
     def wait(self, after: int, timeout: float) -> list[Event] | None:
         """Events with an id above `after`, waiting up to `timeout` s for one ([] if none came).
 
-        None means that `after` is older than memory reaches: read the table with `catch_up`.
+        None means that `after` is older than memory reaches: read the table with a TableReader.
         """
         with self._condition:
+            if not self._polling:
+                # The poller ended with an error it could not survive: start another.
+                self._start_poller()
             # Memory may move past `after` while this waits, too.
             self._condition.wait_for(lambda: self._newest() > after or after < self._floor, timeout)
             if after < self._floor:
@@ -115,26 +137,35 @@ class EventHub:
         with self._condition:
             return self._floor
 
-    def catch_up(self, after: int, until: int) -> Generator[list[Event]]:
-        """Batches of the events above `after` and up to `until`, read from the table."""
-        with self.app.app_context():
-            connection = db.connect()
-        try:
-            while after < until and (events := read_events(connection, after, until)):
-                yield events
-                after = events[-1][0]
-        finally:
-            connection.close()
+    def health(self) -> str:
+        """The poller's state for /healthz: "ok", or what is wrong."""
+        with self._condition:
+            if not self.listeners:
+                return "ok"
+            quiet = time.monotonic() - self._looked
+        # The poller reads the table at least once every SSE_POLL_INTERVAL s while it runs.
+        if quiet > max(2.0, 10 * self.app.config["SSE_POLL_INTERVAL"]):
+            return f"no new events read for {quiet:.0f} s"
+        return "ok"
 
     def _newest(self) -> int:
         return self._recent[-1][0] if self._recent else self._floor
 
+    def _start_poller(self) -> None:
+        """Start the poller's thread (the caller holds the condition)."""
+        self._polling = True
+        self._looked = time.monotonic()
+        threading.Thread(target=self._poll, name="event-hub", daemon=True).start()
+
     def _poll(self) -> None:
         """Look for new rows, then wake the listeners if there are some; repeat.
 
-        It looks again after SSE_POLL_INTERVAL s, or at once when PostgreSQL notifies it.
+        It looks again after SSE_POLL_INTERVAL s, or at once when PostgreSQL notifies it. Any
+        error closes the connection and the poller opens a new one, after a pause that doubles
+        with each failure in a row; it goes on from the newest event it has, so nothing is lost.
         """
         connection = None
+        failures = 0
         try:
             while True:
                 with self._condition:
@@ -142,26 +173,48 @@ class EventHub:
                         self._polling = False
                         return
                     after = self._newest()
+                interval = self.app.config["SSE_POLL_INTERVAL"]
                 try:
                     if connection is None:
                         with self.app.app_context():
                             connection = db.connect()
                         listen_for_news(connection)
                     events = read_events(connection, after)
+                    self._publish(events)
+                    if len(events) < BATCH:
+                        wait_for_news(connection, interval)
+                    failures = 0
                 except Exception:
-                    self.app.logger.exception("Reading new events failed; trying again")
-                    if connection is not None:
-                        connection.close()
-                    connection, events = None, []
-                if events:
-                    with self._condition:
-                        self._recent += events
-                        if len(self._recent) > 2 * KEEP:
-                            self._floor = self._recent[-KEEP - 1][0]
-                            del self._recent[:-KEEP]
-                        self._condition.notify_all()
-                if len(events) < BATCH:
-                    wait_for_news(connection, self.app.config["SSE_POLL_INTERVAL"])
+                    failures += 1
+                    self.app.logger.exception("Reading new events failed (%d in a row)", failures)
+                    close_quietly(connection)
+                    connection = None
+                    time.sleep(min(interval * 2**failures, MAX_PAUSE))
+        except BaseException:
+            # Not an error of the database's (the worker is exiting, say): the next wait() starts
+            # another poller if there are listeners still.
+            with self._condition:
+                self._polling = False
+            raise
         finally:
-            if connection is not None:
-                connection.close()
+            close_quietly(connection)
+
+    def _publish(self, events: list[Event]) -> None:
+        """Keep new events in memory and wake the listeners; note that the table was read."""
+        with self._condition:
+            self._looked = time.monotonic()
+            if not events:
+                return
+            self._recent += events
+            if len(self._recent) > 2 * KEEP:
+                self._floor = self._recent[-KEEP - 1][0]
+                del self._recent[:-KEEP]
+            self._condition.notify_all()
+
+
+def close_quietly(connection: db.Connection | None) -> None:
+    """Close a connection that may be broken already."""
+    if connection is not None:
+        # A connection that failed can fail to close, too.
+        with suppress(Exception):
+            connection.close()

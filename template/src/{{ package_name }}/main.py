@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from .db import get_db
+from . import db
+from .streaming import RETRY_AFTER
 
 bp = Blueprint("main", __name__)
 
@@ -23,13 +24,36 @@ def index() -> str:
 
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
-    """Answer 200 when the app can query its database, 503 otherwise."""
+    """Answer 200 when the app can query its database and each recipe's check passes, else 503.
+
+    A recipe adds a check to app.extensions["health_checks"]: a name and a function that
+    returns "ok" or what is wrong (the event poller, a database that refuses writes).
+    """
     try:
-        get_db().execute("SELECT 1").fetchone()
+        db.scalar(db.get_db(), "SELECT 1")
     except Exception as error:  # any failure means "not healthy"
         current_app.logger.warning("Health check failed: %s", error)
         return {"status": "unavailable", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}, 200
+    report = {"database": "ok"}
+    for name, check in current_app.extensions.get("health_checks", {}).items():
+        report[name] = check()
+    healthy = all(state == "ok" for state in report.values())
+    if not healthy:
+        current_app.logger.warning("Health check failed: %s", report)
+    return {"status": "ok" if healthy else "unavailable", **report}, 200 if healthy else 503
+
+
+@bp.app_errorhandler(db.Error)
+def database_unavailable(error: Exception) -> Response:
+    """Answer 503 + Retry-After when the database cannot serve now (gone, locked, full...)."""
+    if not db.unavailable(error):
+        raise error  # a mistake in the code: the 500 it is
+    current_app.logger.warning("The database cannot serve now: %s", error)
+    return plain_error(
+        ServiceUnavailable(
+            "The database cannot answer now; try again shortly.", retry_after=RETRY_AFTER
+        )
+    )
 
 
 @bp.app_errorhandler(HTTPException)

@@ -10,9 +10,10 @@ from datetime import datetime
 import click
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
+from werkzeug.exceptions import HTTPException
 
 from . import db, formats, params, seed, streaming
-from .broadcast import MAX_ID, Event, EventHub
+from .broadcast import MAX_ID, Event, EventHub, TableReader
 
 # cli_group=None: the command is `flask add-event`, not `flask sse add-event`.
 bp = Blueprint("sse", __name__, cli_group=None)
@@ -34,7 +35,9 @@ def set_defaults(state: BlueprintSetupState) -> None:
     config.setdefault("SSE_RETRY_MS", 3000)
     # A blueprint registers on a Flask app (state.app is typed as Flask's base class).
     assert isinstance(state.app, Flask)
-    state.app.extensions["event_hub"] = EventHub(state.app)
+    hub = state.app.extensions["event_hub"] = EventHub(state.app)
+    # /healthz reports a process whose poller has stopped reading new events.
+    state.app.extensions.setdefault("health_checks", {})["events"] = hub.health
 
 
 def frame(events: list[Event]) -> bytes:
@@ -46,9 +49,19 @@ def frame(events: list[Event]) -> bytes:
 
 
 def event_stream(
-    hub: EventHub, last_id: int, *, heartbeat: float, max_age: float, retry_ms: int
+    hub: EventHub,
+    last_id: int,
+    *,
+    heartbeat: float,
+    max_age: float,
+    retry_ms: int,
+    behind: TableReader | None = None,
 ) -> Iterator[bytes]:
-    """Yield each event after `last_id`, heartbeats when quiet, until `max_age` is up."""
+    """Yield each event after `last_id`, heartbeats when quiet, until `max_age` is up.
+
+    `behind` is the table, opened already for a listener that resumes from further back than
+    the hub remembers.
+    """
     # Sent at once: headers leave with the first chunk, and the EventSource opens.
     yield f"retry: {retry_ms}\n\n".encode()
     ends = time.monotonic() + max_age
@@ -57,8 +70,15 @@ def event_stream(
         if events is None:
             # Resuming from further back than the hub remembers: read the table up to there.
             until = hub.floor
-            with closing(hub.catch_up(last_id, until)) as batches:
-                for batch in batches:
+            try:
+                reader = behind or TableReader(hub.app)
+            except (HTTPException, db.Unavailable) as error:
+                # No session to spare now: end cleanly, and the browser resumes in retry_ms.
+                hub.app.logger.warning("An event stream could not catch up: %s", error)
+                return
+            behind = None
+            with closing(reader):
+                for batch in reader.batches(last_id, until):
                     yield frame(batch)
             last_id = until
         elif events:
@@ -87,6 +107,14 @@ def events() -> Response:
     resume_after = last_event_id()
     hub: EventHub = current_app.extensions["event_hub"]
     newest = hub.join()
+    try:
+        # Further back than memory reaches: the table is opened now, so that a database that
+        # cannot give a session is a 503 rather than a stream that ends at once.
+        far_behind = resume_after is not None and resume_after < hub.floor
+        behind = TableReader(hub.app) if far_behind else None
+    except BaseException:
+        hub.leave()
+        raise
     stream = event_stream(
         hub,
         # A new listener hears what happens from now on.
@@ -94,12 +122,13 @@ def events() -> Response:
         heartbeat=config["SSE_HEARTBEAT"],
         max_age=config["SSE_MAX_AGE"],
         retry_ms=config["SSE_RETRY_MS"],
+        behind=behind,
     )
     return streaming.stream(
         stream,
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache"},
-        on_close=(hub.leave,),
+        on_close=(hub.leave, *([behind.close] if behind else [])),
     )
 
 
