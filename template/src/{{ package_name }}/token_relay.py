@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
+from werkzeug.exceptions import HTTPException
 
 from . import formats, streaming
-from .chat_upstream import UpstreamFailed, tokens
+from .chat_upstream import Answer, UpstreamFailed
 
 bp = Blueprint("token_relay", __name__)
 
 ROLES = ("system", "user", "assistant")
+# A comment: what the relay writes when it has nothing to say (a write is how a client that has
+# gone is noticed).
+KEEP_ALIVE = b": keep-alive\n\n"
 
 
 @bp.record_once
@@ -30,13 +35,18 @@ def set_defaults(state: BlueprintSetupState) -> None:
     # Seconds to connect to the upstream, and to wait for each token (the first one included).
     config.setdefault("CHAT_CONNECT_TIMEOUT", 5.0)
     config.setdefault("CHAT_READ_TIMEOUT", 60.0)
-    # While the upstream sends events without text (a reasoning model thinks), a comment every
-    # this many seconds checks that the browser is still there: one that has gone is noticed at
-    # the second, and the upstream is closed.
+    # Seconds the view waits for the upstream before it answers (a failure within them is a 502
+    # or 504, later an error event), then between two writes: with no token to send, a comment
+    # checks that the browser is still there. One that has gone is noticed at the second write,
+    # and the upstream connection is cut.
     config.setdefault("CHAT_HEARTBEAT", 0.5)
-    # Relays at once per process, counted before going upstream (the wait for the first token
-    # holds a waitress thread); each holds one upstream connection (httpx's pool limit too).
+    # Relays at once per process, counted before going upstream (under waitress a relay holds
+    # a thread, and its reader one more); each holds one upstream connection (httpx's pool
+    # limit too).
     config.setdefault("CHAT_MAX_RELAYS", config["STREAM_MAX_OPEN"])
+    # Bytes in one line of the upstream's event stream (a token is part of one): real APIs send
+    # a few hundred; past it the relay fails rather than hold an endless line in memory.
+    config.setdefault("CHAT_MAX_LINE", 256 * 1024)
     # What a request may carry: bytes of body, messages, characters in all of them.
     config.setdefault("CHAT_MAX_BODY", 64 * 1024)
     config.setdefault("CHAT_MAX_MESSAGES", 50)
@@ -45,16 +55,37 @@ def set_defaults(state: BlueprintSetupState) -> None:
     config.setdefault("CHAT_FAKE_DELAY", 0.05)
 
 
+def read_body() -> Any:
+    """The request's JSON body; None if it is not JSON; 413 past CHAT_MAX_BODY, chunked or not."""
+    limit = current_app.config["CHAT_MAX_BODY"]
+    too_large = f"The body may hold at most {limit:,} bytes."
+    if (request.content_length or 0) > limit:
+        abort(413, too_large)
+    # Read one byte past the limit: a chunked body (no Content-Length) that fills the limit
+    # exactly is fine, one that goes past it is too large, on every server.
+    request.max_content_length = limit + 1
+    try:
+        body = request.get_data(cache=False)
+    except HTTPException:
+        raise
+    # gunicorn raises its own errors (not OSError) on a malformed chunked body.
+    except Exception:
+        abort(400, "The body could not be read: its chunked encoding is malformed.")
+    if len(body) > limit:
+        abort(413, too_large)
+    try:
+        return json.loads(body)
+    # RecursionError: nested deeper than Python's stack (get_json does not catch it).
+    except (ValueError, RecursionError):
+        return None
+
+
 def read_messages() -> list[dict[str, str]]:
     """Read {"messages": [{"role": ..., "content": ...}, ...]} from the body; 4xx when bad."""
     config = current_app.config
     if request.mimetype != "application/json":
         abort(415, "POST /chat takes a JSON body (Content-Type: application/json).")
-    # Refused before it is read, and a body without Content-Length is cut off at the limit.
-    request.max_content_length = config["CHAT_MAX_BODY"]
-    if (request.content_length or 0) > config["CHAT_MAX_BODY"]:
-        abort(413, f"The body may hold at most {config['CHAT_MAX_BODY']:,} bytes.")
-    body = request.get_json(silent=True)
+    body = read_body()
     messages = body.get("messages") if isinstance(body, dict) else None
     if not isinstance(messages, list) or not 1 <= len(messages) <= config["CHAT_MAX_MESSAGES"]:
         abort(
@@ -74,9 +105,23 @@ def read_messages() -> list[dict[str, str]]:
                 f'Message {number} must be {{"role": ..., "content": "..."}} with a role'
                 f" of {', '.join(ROLES)}.",
             )
+        if not is_unicode(message["content"]):
+            abort(
+                400,
+                f"Message {number} holds a lone surrogate (\\ud800 to \\udfff), which is not text.",
+            )
     if sum(len(message["content"]) for message in messages) > config["CHAT_MAX_CHARACTERS"]:
         abort(413, f"The messages may hold at most {config['CHAT_MAX_CHARACTERS']:,} characters.")
     return messages
+
+
+def is_unicode(text: str) -> bool:
+    """Whether `text` can go upstream as UTF-8 (JSON lets a lone surrogate in, UTF-8 does not)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def token_event(text: str) -> bytes:
@@ -84,53 +129,53 @@ def token_event(text: str) -> bytes:
     return formats.sse_event(json.dumps(text), event="token")
 
 
-def relay(
-    first: str | None, rest: Generator[str], logger: logging.Logger, heartbeat: float
-) -> Iterator[bytes]:
-    """Send each token the moment it arrives; end with `done`, or `error` if the upstream fails."""
-    if first is not None:
-        yield token_event(first)
-    sent = time.monotonic()
+def events(answer: Answer, heartbeat: float) -> Iterator[bytes]:
+    """Each token as an event when it arrives, a comment after `heartbeat` s without one, `done`."""
+    while (text := answer.next(heartbeat)) is not None:
+        yield token_event(text) if text else KEEP_ALIVE
+    yield formats.sse_event("", event="done")
+
+
+def relay(first: bytes, rest: Iterator[bytes], logger: logging.Logger) -> Iterator[bytes]:
+    """Send the first event, then the rest as they come; end with `error` if the upstream fails."""
+    yield first
     try:
-        for text in rest:
-            if text:
-                yield token_event(text)
-            elif time.monotonic() - sent >= heartbeat:
-                # A write is the only way to learn that the client has gone.
-                yield b": keep-alive\n\n"
-            else:
-                continue
-            sent = time.monotonic()
+        yield from rest
     except UpstreamFailed as error:
         # The status line is gone: say so in the stream, which the page shows, rather than end
         # as if the answer were complete.
-        logger.warning("Chat relay failed after its first token: %s", error)
+        logger.warning("Chat relay failed after its status line: %s %s", error, error.detail)
         yield formats.sse_event(str(error), event="error")
-        return
-    yield formats.sse_event("", event="done")
 
 
 @bp.post("/chat")
 def chat() -> Response:
     """Relay the upstream's answer to {"messages": [...]} as Server-Sent Events, token by token."""
     messages = read_messages()
-    leave = streaming.admit("chat relays", current_app.config["CHAT_MAX_RELAYS"])
-    answer = tokens(messages)
-    # Wait for the first token before answering: an upstream that fails before it is a clean
-    # 502 or 504, not a 200 followed by an error.
-    try:
-        first = next((text for text in answer if text), None)
-    except Exception as error:
-        leave()
-        if isinstance(error, UpstreamFailed):
+    config = current_app.config
+    # Whatever fails from here on releases what was taken; once streaming, the stream does.
+    with ExitStack() as taken:
+        taken.callback(streaming.admit("chat relays", config["CHAT_MAX_RELAYS"]))
+        answer = Answer(messages)
+        # A browser that goes away cuts the upstream connection: nothing keeps generating.
+        taken.callback(answer.close)
+        sent = events(answer, config["CHAT_HEARTBEAT"])
+        # Wait one heartbeat for the upstream before answering: a failure within it (refused,
+        # 401, 429, 5xx) is a clean 502 or 504; past it the status line leaves with a
+        # keep-alive, and a failure becomes an error event.
+        try:
+            first = next(sent)
+        except UpstreamFailed as error:
+            current_app.logger.warning(
+                "Chat relay failed before its status line: %s %s", error, error.detail
+            )
             abort(error.status, str(error))
-        raise
+        release = taken.pop_all()
     return streaming.stream(
-        relay(first, answer, current_app.logger, current_app.config["CHAT_HEARTBEAT"]),
+        relay(first, sent, current_app.logger),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache"},
-        # A browser that goes away closes the upstream connection: nothing keeps generating.
-        on_close=(answer.close, leave),
+        on_close=(release.close,),
     )
 
 
