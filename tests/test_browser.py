@@ -135,6 +135,30 @@ def test_chat_demo_paints_tokens_as_they_arrive_and_stop_aborts(
         ended = "The connection ended before the answer did."
         page.wait_for_function(f"document.getElementById('status').textContent === {ended!r}")
         assert page.inner_text("#answer") == "Half an answer"
+
+        # Past the first heartbeat an upstream failure is an error event, before any token too:
+        # the page shows its sentence, and keep-alives change nothing.
+        failed = ": keep-alive\n\nevent: error\ndata: The chat upstream did not answer in time.\n\n"
+        page.unroute("**/chat")
+        page.route(
+            "**/chat",
+            lambda route: route.fulfill(status=200, content_type="text/event-stream", body=failed),
+        )
+        page.click("#send")
+        sentence = "The chat upstream did not answer in time."
+        page.wait_for_function(f"document.getElementById('status').textContent === {sentence!r}")
+        assert page.inner_text("#answer") == ""
+
+        # Cut before the first token: not an answer either.
+        page.unroute("**/chat")
+        page.route(
+            "**/chat",
+            lambda route: route.fulfill(
+                status=200, content_type="text/event-stream", body=": keep-alive\n\n"
+            ),
+        )
+        page.click("#send")
+        page.wait_for_function(f"document.getElementById('status').textContent === {ended!r}")
     finally:
         page.close()
 
