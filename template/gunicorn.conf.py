@@ -4,6 +4,7 @@ import ctypes
 import multiprocessing
 import os
 import resource
+import signal
 import socket
 from typing import Any
 
@@ -61,6 +62,31 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
+    """Tell the app when the worker starts to stop; share new clients between the workers."""
+    tell_the_app_of_shutdown(worker)
+    share_clients(worker)
+
+
+def tell_the_app_of_shutdown(worker: Any) -> None:
+    """On SIGTERM, begin the app's shutdown as well as the worker's."""
+    from gevent import spawn
+
+    # The worker stops accepting and gives its clients graceful_timeout seconds, then cuts them.
+    # Told at once, the app ends its event streams cleanly now (the browsers reconnect to a
+    # worker that runs) and refuses new ones; downloads in flight go on to their end.
+    stop = worker.handle_exit
+    shutdown = getattr(worker.wsgi, "extensions", {}).get("shutdown")
+
+    def handle_exit(signum: int, frame: Any) -> None:
+        stop(signum, frame)
+        if shutdown is not None:
+            # Out of the signal handler, where gevent may not switch.
+            spawn(shutdown.begin)
+
+    signal.signal(signal.SIGTERM, handle_exit)
+
+
+def share_clients(worker: Any) -> None:
     """Count the clients this worker holds; defer an accept while a sibling holds fewer."""
     from gevent import spawn_later
     from gevent.server import StreamServer

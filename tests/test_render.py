@@ -32,6 +32,7 @@ BASE_FILES = {
     "pyproject.toml",
     "src/{pkg}/__init__.py",
     "src/{pkg}/db.py",
+    "src/{pkg}/lifecycle.py",
     "src/{pkg}/main.py",
     "src/{pkg}/params.py",
     "src/{pkg}/py.typed",
@@ -72,6 +73,7 @@ RECIPE_FILES = {
         "src/{pkg}/templates/sse_demo.html",
         "src/{pkg}/templates/recipes/sse.html",
         "tests/test_sse.py",
+        "tests/test_live_shutdown.py",
     },
     "ndjson": {
         "src/{pkg}/ndjson.py",
@@ -114,7 +116,10 @@ SHARED_FILES = {
     },
     "scripts/bench_exports.py": {"csv_export", "ndjson", "template_stream", "zip_export"},
 }
-SERVER_FILES = {"gunicorn": {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"}, "waitress": set()}
+SERVER_FILES = {
+    "gunicorn": {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"},
+    "waitress": {"src/{pkg}/serve.py"},
+}
 DEFAULT_RECIPES = ALL_RECIPES[:3]
 
 CASES = {

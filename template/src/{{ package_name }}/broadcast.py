@@ -11,7 +11,7 @@ from operator import itemgetter
 
 from flask import Flask
 
-from . import db
+from . import db, lifecycle
 
 # (id, kind, message), as the events table holds them.
 Event = tuple[int, str, str]
@@ -90,7 +90,10 @@ class EventHub:
         self._polling = False
         # When the poller last read the table (time.monotonic()).
         self._looked = 0.0
+        # Set when the server starts to stop: every listener's stream ends.
+        self.closing = False
         self._condition = threading.Condition()
+        lifecycle.shutdown(app).on_begin(self.close)
 
     def join(self) -> int:
         """Count a new listener, start the poller if it is the first; return the newest id."""
@@ -126,10 +129,18 @@ class EventHub:
                 # The poller ended with an error it could not survive: start another.
                 self._start_poller()
             # Memory may move past `after` while this waits, too.
-            self._condition.wait_for(lambda: self._newest() > after or after < self._floor, timeout)
+            self._condition.wait_for(
+                lambda: self._newest() > after or after < self._floor or self.closing, timeout
+            )
             if after < self._floor:
                 return None
             return self._recent[bisect_right(self._recent, after, key=event_id) :]
+
+    def close(self) -> None:
+        """Wake every listener for the last time: the server is shutting down."""
+        with self._condition:
+            self.closing = True
+            self._condition.notify_all()
 
     @property
     def floor(self) -> int:

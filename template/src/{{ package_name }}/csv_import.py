@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import marshal
 import math
+import re
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -17,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from . import db, orders, streaming
+from . import db, orders, params, streaming
 
 bp = Blueprint("csv_import", __name__)
 
@@ -27,6 +30,13 @@ READ_SIZE = 64 * 1024
 HEADERS = (list(orders.COLUMNS), list(orders.COLUMNS[1:]))
 # A row as it is inserted.
 Row = tuple[Any, ...]
+# The whole-number columns and their bounds: BIGINT ids from 1 (SQLite's rowid allows as much),
+# and PostgreSQL's 32-bit INTEGER for the quantity.
+WHOLE_NUMBERS = {"id": (1, 2**63 - 1), "quantity": (-(2**31), 2**31 - 1)}
+# A number as a CSV of numbers writes it: no spaces, underscores, signs before a plus or "inf".
+NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)
+# The one form dates are stored in, so that `since=` compares them as text correctly.
+DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", re.ASCII)
 
 
 @bp.record_once
@@ -39,6 +49,15 @@ def set_defaults(state: BlueprintSetupState) -> None:
     config.setdefault("IMPORT_MAX_ERRORS", 20)
     # Rows inserted at a time.
     config.setdefault("IMPORT_BATCH_SIZE", 1000)
+    # Seconds a client may send nothing in the middle of its upload before it gets 408 (gunicorn's
+    # gevent workers; waitress receives the whole body before the app sees it, and closes a
+    # connection quiet for its channel_timeout, 120 s).
+    config.setdefault("IMPORT_READ_TIMEOUT", 30.0)
+    # Seconds an import waits for its turn to write (SQLite lets one writer in at a time; on
+    # PostgreSQL, rows another import holds); past it, 503 and Retry-After.
+    config.setdefault("IMPORT_LOCK_TIMEOUT", 30.0)
+    # /healthz reports a database this process cannot write.
+    state.app.extensions.setdefault("health_checks", {})["imports"] = db.writable
 
 
 class Problems(Exception):
@@ -78,7 +97,8 @@ class ChunkReader(io.RawIOBase):
 
 def body_chunks(stream: IO[bytes]) -> Iterator[bytes]:
     """The request body as the client sends it (Werkzeug's stream stops at Content-Length)."""
-    while chunk := stream.read(READ_SIZE):
+    timeout = current_app.config["IMPORT_READ_TIMEOUT"]
+    while chunk := streaming.read_within(stream, READ_SIZE, timeout):
         yield chunk
 
 
@@ -97,7 +117,12 @@ def form_file(stream: IO[bytes], boundary: bytes) -> Iterator[bytes]:
         except ValueError:
             abort(400, "The multipart body ends before its closing boundary.")
         if isinstance(event, NeedData):
-            decoder.receive_data(next(chunks, None))
+            data = next(chunks, None)
+            try:
+                decoder.receive_data(data)
+            except RequestEntityTooLarge:
+                # Werkzeug's decoder holds a part's headers whole (a file name, say), to a limit.
+                abort(400, f"A part of the form has headers longer than {2 * READ_SIZE:,} bytes.")
         elif isinstance(event, File | Field):
             in_file = isinstance(event, File) and event.name == "file"
             found = found or in_file
@@ -120,25 +145,36 @@ def upload() -> Iterator[bytes]:
 
 
 def value(column: str, raw: str) -> Any:
-    """One cell as its column holds it; ValueError saying what is wrong when it cannot be."""
-    shown = raw if len(raw) <= 40 else f"{raw[:40]}..."
-    if column in ("id", "quantity"):
-        # The length first: int() refuses 4,301 digits, and the database past 2**63 - 1.
-        if not (raw.isascii() and raw.removeprefix("-").isdigit() and len(raw) <= 18):
-            raise ValueError(f"{column} must be a whole number, not {shown!r}")
-        return int(raw)
-    if column == "amount":
-        number = float(raw) if len(raw) <= 40 and raw.isascii() else math.nan
-        if not math.isfinite(number):
-            raise ValueError(f"{column} must be a finite number, not {shown!r}")
+    """One cell as its column holds it; ValueError saying what is wrong when it cannot be.
+
+    What passes can be stored on SQLite and PostgreSQL alike, in one form: the bounds are the
+    columns' (PostgreSQL's INTEGER has 32 bits), and a date is written as the export writes it.
+    """
+    shown = params.quoted(raw)
+    if column in WHOLE_NUMBERS:
+        lowest, highest = WHOLE_NUMBERS[column]
+        size = params.whole_number(raw.removeprefix("-"), minimum=0, maximum=max(-lowest, highest))
+        number = None if size is None else -size if raw.startswith("-") else size
+        if number is None or not lowest <= number <= highest:
+            raise ValueError(
+                f"{column} must be a whole number from {lowest} to {highest}, not {shown}"
+            )
         return number
+    if column == "amount":
+        if not (len(raw) <= 40 and NUMBER.fullmatch(raw) and math.isfinite(amount := float(raw))):
+            raise ValueError(f"amount must be a finite number such as -12.5 or 1e6, not {shown}")
+        return amount
     if column == "created_at":
         try:
-            datetime.fromisoformat(raw)
+            if not DATE_TIME.fullmatch(raw):
+                raise ValueError
+            datetime.strptime(raw, "%Y-%m-%d %H:%M:%S")
         except ValueError:
-            raise ValueError(
-                f"created_at must be a date and time (YYYY-MM-DD HH:MM:SS), not {shown!r}"
-            ) from None
+            message = f"created_at must be a date and time (YYYY-MM-DD HH:MM:SS), not {shown}"
+            raise ValueError(message) from None
+    if "\0" in raw:
+        # PostgreSQL's text cannot hold one; SQLite would keep it and the exports carry it on.
+        raise ValueError(f"{column} must not contain a NUL character")
     return raw
 
 
@@ -178,18 +214,48 @@ def checked(
 
 
 def load(text: IO[str], batch_size: int, max_errors: int) -> int:
-    """Insert the CSV's rows into orders in one transaction; raise Problems if any is bad."""
+    """Insert the CSV's rows into orders in one transaction; raise Problems if any is bad.
+
+    The rows are checked as they arrive and kept in a temporary file; the transaction starts
+    once the whole body is in. It lasts as long as the inserts, not as long as the client likes
+    to take: a stalled upload holds no lock, and a cut one has written nothing.
+    """
     # strict: a quote left open at the end (a cut file) is an error, not a last short row.
     reader = csv.reader(text, strict=True)
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise Problems([problem(1, None, str(error))]) from None
     if header not in HEADERS:
         names = ",".join(orders.COLUMNS)
         raise Problems([problem(1, None, f"the header must be {names}, with or without id")])
     errors: list[dict[str, Any]] = []
     rows = checked(reader, header, errors, max_errors)
-    imported = 0
-    with db.transaction():
+    with tempfile.TemporaryFile() as spool:
         while batch := list(islice(rows, batch_size)):
+            marshal.dump(batch, spool)
+            # Parsing is all CPU: let the worker's other clients in between batches.
+            streaming.take_turn()
+        if errors:
+            raise Problems(errors)
+        spool.seek(0)
+        return insert(spool, header)
+
+
+def spooled(spool: IO[bytes]) -> Iterator[list[tuple[int, Row]]]:
+    """The batches of (line, row) written to `spool`, in order."""
+    while True:
+        try:
+            yield marshal.load(spool)
+        except EOFError:
+            return
+
+
+def insert(spool: IO[bytes], header: list[str]) -> int:
+    """Insert the spooled rows into orders, all or none; Problems if an id is taken."""
+    imported = 0
+    with db.transaction(wait=current_app.config["IMPORT_LOCK_TIMEOUT"]):
+        for batch in spooled(spool):
             try:
                 db.insert_rows("orders", [row for _, row in batch], header)
             except db.Conflict:
@@ -197,10 +263,9 @@ def load(text: IO[str], batch_size: int, max_errors: int) -> int:
                 message = f"an id of lines {first} to {last} is in the table or twice in the file"
                 raise Problems([problem(first, "id", message)]) from None
             imported += len(batch)
-            # Parsing is all CPU: let the worker's other clients in between batches.
             streaming.take_turn()
-        if errors:
-            raise Problems(errors)
+        if "id" in header:
+            db.advance_ids("orders")
     return imported
 
 

@@ -65,7 +65,9 @@ def event_stream(
     # Sent at once: headers leave with the first chunk, and the EventSource opens.
     yield f"retry: {retry_ms}\n\n".encode()
     ends = time.monotonic() + max_age
-    while (remaining := ends - time.monotonic()) > 0:
+    # A server that is shutting down ends the stream cleanly, without waiting for max_age: the
+    # browser reconnects, to a server that runs, and resumes with Last-Event-ID.
+    while (remaining := ends - time.monotonic()) > 0 and not hub.closing:
         events = hub.wait(last_id, timeout=min(heartbeat, remaining))
         if events is None:
             # Resuming from further back than the hub remembers: read the table up to there.

@@ -7,7 +7,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 try:  # gunicorn's gevent workers; waitress's threads take turns without help
     import gevent
@@ -18,7 +18,9 @@ try:  # gunicorn's gevent workers; waitress's threads take turns without help
 except ImportError:
     HAVE_GEVENT = False
 from flask import Response, current_app, request
-from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.exceptions import RequestTimeout, ServiceUnavailable
+
+from . import lifecycle
 
 # The first chunk leaves as soon as it holds this much, so the headers and the top of the
 # document reach the client at once; the rest travels in full chunks.
@@ -128,10 +130,35 @@ class LoopTurns:
             self.keep_polling.stop()
 
 
+def on_gevent() -> bool:
+    """Whether this process is a gevent worker's (its sockets are gevent's)."""
+    return HAVE_GEVENT and monkey.is_module_patched("socket")
+
+
 def take_turn() -> None:
     """Let other clients in, if this worker is gevent's and the stream has run long enough."""
-    if HAVE_GEVENT and monkey.is_module_patched("socket"):
+    if on_gevent():
         TURNS.take()
+
+
+class BodyStalled(Exception):
+    """The client sent nothing of its request body for too long."""
+
+
+def read_within(body: IO[bytes], size: int, seconds: float) -> bytes:
+    """Read up to `size` bytes of a request body; 408 if the client sends none for `seconds`.
+
+    Only gevent workers need it: waitress hands the app a body it has received whole.
+    """
+    if not on_gevent():
+        return body.read(size)
+    try:
+        # An Exception, not gevent's Timeout: gunicorn then marks the body as failed and closes
+        # the connection, rather than read the rest of it to serve a next request.
+        with gevent.Timeout(seconds, BodyStalled):
+            return body.read(size)
+    except BodyStalled:
+        raise RequestTimeout(f"The body stalled: nothing arrived for {seconds:g} s.") from None
 
 
 def guarded(
@@ -235,7 +262,8 @@ def stream(
 ) -> Response:
     """Return a streamed response that runs `on_close` once: when it ends or is closed.
 
-    Past STREAM_MAX_OPEN open streams in this process it answers 503 instead (see admit).
+    Past STREAM_MAX_OPEN open streams in this process it answers 503 instead (see admit), and
+    so it does once the server has begun to shut down.
     """
     pending = list(on_close)
 
@@ -244,6 +272,11 @@ def stream(
             pending.pop(0)()
 
     try:
+        if lifecycle.shutdown(current_app).begun:
+            # Its streams are ending: a new one would be cut, while another server can serve it.
+            raise ServiceUnavailable(
+                "This server is shutting down; try again shortly.", retry_after=RETRY_AFTER
+            )
         pending.append(admit("streams", current_app.config["STREAM_MAX_OPEN"]))
     except ServiceUnavailable:
         release()

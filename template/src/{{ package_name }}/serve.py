@@ -1,0 +1,120 @@
+"""Serve the app with waitress, and stop it without cutting its streams off.
+
+waitress has no graceful shutdown: on SIGTERM its process ends at once, and every open stream is
+cut off mid-body. Here the first SIGTERM (or Ctrl-C) stops accepting connections, begins the
+app's shutdown (event streams end with their last chunk, new streams get 503), lets the requests
+in flight finish for up to GRACEFUL_TIMEOUT seconds, then exits; a second signal exits at once.
+
+    python -m PACKAGE.serve [--listen HOST:PORT] [--call MODULE:FACTORY]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+import time
+from importlib import import_module
+from typing import Any
+
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, create_server
+
+from . import lifecycle
+
+# Seconds the requests in flight may take to finish once the server is told to stop.
+GRACEFUL_TIMEOUT = 30
+LOGGER = logging.getLogger("waitress")
+# Threads for an app that does not say (a Flask app of this project keeps 8 beyond STREAM_MAX_OPEN).
+THREADS = 16
+
+# The settings every launch uses, what each is for:
+SETTINGS: dict[str, Any] = {
+    # waitress queues the body in memory (up to 16 MB a connection by default) when the app
+    # produces faster than the client reads; a 1 MiB mark makes the app wait instead.
+    "outbuf_high_watermark": 1024 * 1024,
+    # Keep reading a connection while its request runs, so a client that hangs up is seen at
+    # once and its stream ends at the next write, not several writes later.
+    "channel_request_lookahead": 1,
+    # waitress stops accepting past 100 open connections (kept-alive ones included), which left
+    # /healthz unanswered behind 56 streams and 44 clients it had turned away; poll() instead of
+    # select() has no 1,024-descriptor ceiling.
+    "connection_limit": 500,
+    "asyncore_use_poll": True,
+}
+
+
+def load(factory: str) -> Any:
+    """The WSGI app that MODULE:FACTORY makes (FACTORY is called with no arguments)."""
+    module, _, name = factory.partition(":")
+    return getattr(import_module(module), name)()
+
+
+def threads_for(app: Any) -> int:
+    """One thread per request: STREAM_MAX_OPEN streams, and 8 for /healthz and short requests."""
+    config = getattr(app, "config", {})
+    return config["STREAM_MAX_OPEN"] + 8 if "STREAM_MAX_OPEN" in config else THREADS
+
+
+def busy(sockets: dict[int, Any]) -> bool:
+    """Whether a request is still being answered or its last bytes are still to be sent."""
+    channels = [each for each in list(sockets.values()) if isinstance(each, HTTPChannel)]
+    return any(channel.requests or channel.total_outbufs_len for channel in channels)
+
+
+def stop_gracefully(sockets: dict[int, Any], app: Any) -> None:
+    """Stop accepting, begin the app's shutdown, and exit once nothing is in flight.
+
+    `sockets` is the server's map: its listening sockets and the connections they accepted.
+    """
+    for dispatcher in list(sockets.values()):
+        if isinstance(dispatcher, BaseWSGIServer):
+            dispatcher.accepting = False
+    if "shutdown" in getattr(app, "extensions", {}):
+        lifecycle.shutdown(app).begin()
+
+    def finish() -> None:
+        deadline = time.monotonic() + GRACEFUL_TIMEOUT
+        while busy(sockets) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # The second signal ends server.run() in the main thread.
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=finish, name="graceful-stop", daemon=True).start()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until told to stop."""
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}.serve")
+    parser.add_argument("--listen", default=os.environ.get("BIND", "127.0.0.1:8000"))
+    parser.add_argument("--call", default=f"{__package__}:create_app", metavar="MODULE:FACTORY")
+    options = parser.parse_args(argv)
+    app = load(options.call)
+    sockets: dict[int, Any] = {}
+    server = create_server(
+        app, map=sockets, listen=options.listen, threads=threads_for(app), **SETTINGS
+    )
+    stopping = False
+
+    def on_signal(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        if stopping:
+            raise SystemExit(0)  # server.run() ends its loop and its threads
+        stopping = True
+        LOGGER.info("Stopping: no new connections; the requests in flight may finish")
+        stop_gracefully(sockets, app)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    # As `python -m waitress` sets it up: waitress's own messages on stderr.
+    logging.basicConfig()
+    if LOGGER.level == logging.NOTSET:
+        LOGGER.setLevel(logging.INFO)
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
+
+
+if __name__ == "__main__":
+    main()
