@@ -45,9 +45,12 @@ def test_every_excluded_path_names_a_template_file() -> None:
         assert source.is_file() or source.with_name(source.name + ".jinja").is_file(), path
 
 
-def test_a_full_answer_set_excludes_nothing_of_the_project() -> None:
-    answers = {"recipes": ALL_RECIPES, "wsgi_server": "gunicorn", "database": "sqlite"}
-    assert excluded_paths(package_name="pkg", **answers) == NEVER_COPIED
+def test_a_full_answer_set_excludes_nothing_but_the_other_servers_files() -> None:
+    answers = {"recipes": ALL_RECIPES, "database": "sqlite"}
+    gunicorn = excluded_paths(package_name="pkg", wsgi_server="gunicorn", **answers)
+    assert gunicorn == NEVER_COPIED | {"src/pkg/serve.py"}
+    waitress = excluded_paths(package_name="pkg", wsgi_server="waitress", **answers)
+    assert waitress == NEVER_COPIED | {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"}
 
 
 def test_plain_python_in_the_template_passes_ruff() -> None:

@@ -18,7 +18,7 @@ try:  # gunicorn's gevent workers; waitress's threads take turns without help
 except ImportError:
     HAVE_GEVENT = False
 from flask import Response, current_app, request
-from werkzeug.exceptions import RequestTimeout, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, HTTPException, RequestTimeout, ServiceUnavailable
 
 from . import lifecycle
 
@@ -148,17 +148,23 @@ class BodyStalled(Exception):
 def read_within(body: IO[bytes], size: int, seconds: float) -> bytes:
     """Read up to `size` bytes of a request body; 408 if the client sends none for `seconds`.
 
-    Only gevent workers need it: waitress hands the app a body it has received whole.
+    The timeout applies on gevent workers only: waitress hands the app a body it has received
+    whole. A body the server cannot read (gunicorn's errors for a malformed chunked body are
+    its own) is the client's: a 400.
     """
-    if not on_gevent():
-        return body.read(size)
     try:
+        if not on_gevent():
+            return body.read(size)
         # An Exception, not gevent's Timeout: gunicorn then marks the body as failed and closes
         # the connection, rather than read the rest of it to serve a next request.
         with gevent.Timeout(seconds, BodyStalled):
             return body.read(size)
     except BodyStalled:
         raise RequestTimeout(f"The body stalled: nothing arrived for {seconds:g} s.") from None
+    except HTTPException:
+        raise
+    except Exception as error:
+        raise BadRequest(f"The body could not be read ({type(error).__name__}).") from error
 
 
 def guarded(
