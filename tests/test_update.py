@@ -428,7 +428,7 @@ def test_a_project_of_the_previous_layout_updates_to_this_one(
     assert db_module.endswith(USER_DB_HELPER)
     assert "def stream_cursor(" in db_module
     factory = (package / "__init__.py").read_text()
-    assert "from . import csv_export, db, main, sse\n" in factory
+    assert "from . import csv_export, db, lifecycle, main, sse\n" in factory
     assert "    app.register_blueprint(sse.bp)\n" in factory
     # Exactly the files of the chosen recipes, server and database: nothing of the others.
     files = {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
