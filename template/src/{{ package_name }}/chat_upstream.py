@@ -5,6 +5,7 @@ A thread (a greenlet under gevent) reads each answer, so that the relay can writ
 
 from __future__ import annotations
 
+import _thread
 import json
 import queue
 import re
@@ -119,7 +120,8 @@ class Answer:
             headers=headers,
             extensions={"trace": self.connection.trace},
         )
-        threading.Thread(target=self.read, daemon=True).start()
+        # Unlike threading's, this start does not wait for the thread to run (7 ms, 100 relays).
+        _thread.start_new_thread(self.read, ())
 
     def next(self, timeout: float) -> str | None:
         """The next token; "" if none came within `timeout` s, None at the end; raise a failure."""
@@ -134,10 +136,9 @@ class Answer:
     def close(self) -> None:
         """Stop reading: cut the upstream connection, so that the upstream stops generating."""
         self.connection.close()
-        # A reader waiting for room in a full queue gets it, and then sees the cut.
-        with suppress(queue.Empty):
-            while True:
-                self.queue.get_nowait()
+        # A reader waiting for room gets it and sees the cut (the relay is the only consumer).
+        while not self.queue.empty():
+            self.queue.get_nowait()
 
     def read(self) -> None:
         """Put each token into the queue, then None at the end, or what made reading fail."""
@@ -205,8 +206,7 @@ def lines(chunks: Iterable[bytes], limit: int) -> Iterator[bytes]:
     for chunk in chunks:
         held.append(chunk)
         size += len(chunk)
-        # Only a chunk with a line end joins what is held: a long line costs one join, not one
-        # per chunk.
+        # Joined only at a line end: a long line costs one join, not one per chunk.
         if b"\n" in chunk or b"\r" in chunk:
             found = b"".join(held).splitlines(keepends=True)
             # The last piece may be unfinished, or end in a CR whose LF is still to come.
