@@ -353,3 +353,20 @@ def test_postgresql_tests_skip_or_fail_without_a_server(render) -> None:
     )
     assert required.returncode == 1
     assert "PostgreSQL is not reachable at DATABASE_URL=" in required.stdout
+
+
+@pytest.mark.slow
+def test_the_projects_own_settings_leave_its_tests_passing(render) -> None:
+    # settings.py is the user's: documented values there must not break the shipped tests,
+    # the live ones included (their servers start from the defaults, as the unit tests do).
+    project = render()
+    settings = project / "src" / "sales_reports" / "settings.py"
+    settings.write_text(
+        settings.read_text() + "CSV_BOM = True\nSTREAM_FETCH_SIZE = 5_000\n"
+    )
+    result = run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "csv or large"],
+        project,
+        PYTHONPATH=str(project / "src"),
+    )
+    assert " passed" in result.stdout and "failed" not in result.stdout

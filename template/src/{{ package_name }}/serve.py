@@ -5,12 +5,16 @@ cut off mid-body. Here the first SIGTERM (or Ctrl-C) stops accepting connections
 app's shutdown (event streams end with their last chunk, new streams get 503), lets the requests
 in flight finish for up to GRACEFUL_TIMEOUT seconds, then exits; a second signal exits at once.
 
-    python -m PACKAGE.serve [--listen HOST:PORT] [--call MODULE:FACTORY]
+    python -m PACKAGE.serve [--listen HOST:PORT] [MODULE:APP]
+
+APP is written as gunicorn takes it: a name (`app`) or a call with literal arguments
+(`create_app()`, `create_app({"DATABASE": "/tmp/x.sqlite"})`); PACKAGE:create_app() by default.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import logging
 import os
 import signal
@@ -46,10 +50,18 @@ SETTINGS: dict[str, Any] = {
 }
 
 
-def load(factory: str) -> Any:
-    """The WSGI app that MODULE:FACTORY makes (FACTORY is called with no arguments)."""
-    module, _, name = factory.partition(":")
-    return getattr(import_module(module), name)()
+def load(spec: str) -> Any:
+    """The WSGI app that MODULE:APP names, APP a name or a call with literal arguments."""
+    module, _, expression = spec.partition(":")
+    tree = ast.parse(expression, mode="eval").body
+    if isinstance(tree, ast.Name):
+        return getattr(import_module(module), tree.id)
+    if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)):
+        raise SystemExit(f"{spec!r} is neither MODULE:NAME nor MODULE:NAME(literal arguments)")
+    factory = getattr(import_module(module), tree.func.id)
+    arguments = [ast.literal_eval(argument) for argument in tree.args]
+    options = {str(each.arg): ast.literal_eval(each.value) for each in tree.keywords if each.arg}
+    return factory(*arguments, **options)
 
 
 def threads_for(app: Any) -> int:
@@ -89,9 +101,11 @@ def main(argv: list[str] | None = None) -> None:
     """Serve until told to stop."""
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}.serve")
     parser.add_argument("--listen", default=os.environ.get("BIND", "127.0.0.1:8000"))
-    parser.add_argument("--call", default=f"{__package__}:create_app", metavar="MODULE:FACTORY")
+    parser.add_argument(
+        "app", nargs="?", default=f"{__package__}:create_app()", metavar="MODULE:APP"
+    )
     options = parser.parse_args(argv)
-    app = load(options.call)
+    app = load(options.app)
     sockets: dict[int, Any] = {}
     server = create_server(
         app, map=sockets, listen=options.listen, threads=threads_for(app), **SETTINGS
