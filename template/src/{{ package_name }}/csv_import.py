@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import marshal
-import math
-import re
+import pickle
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from itertools import islice
 from typing import IO, Any, Protocol
 
@@ -20,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from . import db, orders, params, streaming
+from . import cells, db, orders, streaming
 
 bp = Blueprint("csv_import", __name__)
 
@@ -30,13 +27,6 @@ READ_SIZE = 64 * 1024
 HEADERS = (list(orders.COLUMNS), list(orders.COLUMNS[1:]))
 # A row as it is inserted.
 Row = tuple[Any, ...]
-# The whole-number columns and their bounds: BIGINT ids from 1 (SQLite's rowid allows as much),
-# and PostgreSQL's 32-bit INTEGER for the quantity.
-WHOLE_NUMBERS = {"id": (1, 2**63 - 1), "quantity": (-(2**31), 2**31 - 1)}
-# A number as a CSV of numbers writes it: no spaces, underscores, signs before a plus or "inf".
-NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)
-# The one form dates are stored in, so that `since=` compares them as text correctly.
-DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", re.ASCII)
 
 
 @bp.record_once
@@ -144,40 +134,6 @@ def upload() -> Iterator[bytes]:
     abort(415, "Send the CSV as text/csv, or as the field 'file' of a multipart/form-data form.")
 
 
-def value(column: str, raw: str) -> Any:
-    """One cell as its column holds it; ValueError saying what is wrong when it cannot be.
-
-    What passes can be stored on SQLite and PostgreSQL alike, in one form: the bounds are the
-    columns' (PostgreSQL's INTEGER has 32 bits), and a date is written as the export writes it.
-    """
-    shown = params.quoted(raw)
-    if column in WHOLE_NUMBERS:
-        lowest, highest = WHOLE_NUMBERS[column]
-        size = params.whole_number(raw.removeprefix("-"), minimum=0, maximum=max(-lowest, highest))
-        number = None if size is None else -size if raw.startswith("-") else size
-        if number is None or not lowest <= number <= highest:
-            raise ValueError(
-                f"{column} must be a whole number from {lowest} to {highest}, not {shown}"
-            )
-        return number
-    if column == "amount":
-        if not (len(raw) <= 40 and NUMBER.fullmatch(raw) and math.isfinite(amount := float(raw))):
-            raise ValueError(f"amount must be a finite number such as -12.5 or 1e6, not {shown}")
-        return amount
-    if column == "created_at":
-        try:
-            if not DATE_TIME.fullmatch(raw):
-                raise ValueError
-            datetime.strptime(raw, "%Y-%m-%d %H:%M:%S")
-        except ValueError:
-            message = f"created_at must be a date and time (YYYY-MM-DD HH:MM:SS), not {shown}"
-            raise ValueError(message) from None
-    if "\0" in raw:
-        # PostgreSQL's text cannot hold one; SQLite would keep it and the exports carry it on.
-        raise ValueError(f"{column} must not contain a NUL character")
-    return raw
-
-
 class Records(Protocol):
     """What checked() needs of a csv.reader: its records, and the line it has read up to."""
 
@@ -191,6 +147,7 @@ def checked(
 ) -> Iterator[tuple[int, Row]]:
     """Yield (line, row) for each good row until one is bad; from then on only list errors."""
     line = reader.line_num
+    columns = [(column, cells.CONVERTERS[column]) for column in header]
     try:
         for record in reader:
             start, line = line + 1, reader.line_num
@@ -198,9 +155,9 @@ def checked(
                 errors.append(problem(start, None, f"{len(record)} cells, not {len(header)}"))
             else:
                 values = []
-                for column, raw in zip(header, record, strict=True):
+                for (column, convert), raw in zip(columns, record, strict=True):
                     try:
-                        values.append(value(column, raw))
+                        values.append(convert(raw))
                     except ValueError as error:
                         errors.append(problem(start, column, str(error)))
                         break
@@ -233,7 +190,9 @@ def load(text: IO[str], batch_size: int, max_errors: int) -> int:
     rows = checked(reader, header, errors, max_errors)
     with tempfile.TemporaryFile() as spool:
         while batch := list(islice(rows, batch_size)):
-            marshal.dump(batch, spool)
+            # The lines a batch came from, for a 422 if the database refuses an id of it.
+            lines = (batch[0][0], batch[-1][0])
+            pickle.dump((lines, [row for _, row in batch]), spool, pickle.HIGHEST_PROTOCOL)
             # Parsing is all CPU: let the worker's other clients in between batches.
             streaming.take_turn()
         if errors:
@@ -242,11 +201,11 @@ def load(text: IO[str], batch_size: int, max_errors: int) -> int:
         return insert(spool, header)
 
 
-def spooled(spool: IO[bytes]) -> Iterator[list[tuple[int, Row]]]:
-    """The batches of (line, row) written to `spool`, in order."""
+def spooled(spool: IO[bytes]) -> Iterator[tuple[tuple[int, int], list[Row]]]:
+    """The batches written to `spool`, in order: their first and last line, and their rows."""
     while True:
         try:
-            yield marshal.load(spool)
+            yield pickle.load(spool)
         except EOFError:
             return
 
@@ -255,11 +214,10 @@ def insert(spool: IO[bytes], header: list[str]) -> int:
     """Insert the spooled rows into orders, all or none; Problems if an id is taken."""
     imported = 0
     with db.transaction(wait=current_app.config["IMPORT_LOCK_TIMEOUT"]):
-        for batch in spooled(spool):
+        for (first, last), batch in spooled(spool):
             try:
-                db.insert_rows("orders", [row for _, row in batch], header)
+                db.insert_rows("orders", batch, header)
             except db.Conflict:
-                first, last = batch[0][0], batch[-1][0]
                 message = f"an id of lines {first} to {last} is in the table or twice in the file"
                 raise Problems([problem(first, "id", message)]) from None
             imported += len(batch)

@@ -31,8 +31,9 @@ from . import lifecycle
 # Seconds the requests in flight may take to finish once the server is told to stop.
 GRACEFUL_TIMEOUT = 30
 LOGGER = logging.getLogger("waitress")
-# Threads for an app that does not say (a Flask app of this project keeps 8 beyond STREAM_MAX_OPEN).
-THREADS = 16
+# Threads for an app that does not say how many streams it holds (the fake chat upstream that
+# the relay benchmark serves): each of its answers is a stream that holds one.
+THREADS = 64
 
 # The settings every launch uses, what each is for:
 SETTINGS: dict[str, Any] = {
@@ -65,7 +66,7 @@ def load(spec: str) -> Any:
 
 
 def threads_for(app: Any) -> int:
-    """One thread per request: STREAM_MAX_OPEN streams, and 8 for /healthz and short requests."""
+    """One thread per request: this project's STREAM_MAX_OPEN streams, and 8 for short requests."""
     config = getattr(app, "config", {})
     return config["STREAM_MAX_OPEN"] + 8 if "STREAM_MAX_OPEN" in config else THREADS
 
