@@ -362,9 +362,7 @@ def test_the_projects_own_settings_leave_its_tests_passing(render) -> None:
     # the live ones included (their servers start from the defaults, as the unit tests do).
     project = render()
     settings = project / "src" / "sales_reports" / "settings.py"
-    settings.write_text(
-        settings.read_text() + "CSV_BOM = True\nSTREAM_FETCH_SIZE = 5_000\n"
-    )
+    settings.write_text(settings.read_text() + "CSV_BOM = True\nSTREAM_FETCH_SIZE = 5_000\n")
     result = run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "csv or large"],
         project,
