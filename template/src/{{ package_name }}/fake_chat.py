@@ -181,7 +181,8 @@ def served(fake: FakeChat, certificate: tuple[str, str] | None = None) -> Iterat
     With a certificate (its file, its key's file) it serves HTTPS, as the real APIs do.
     """
     server = make_server("127.0.0.1", 0, fake, threaded=True, ssl_context=certificate)
-    thread = threading.Thread(target=server.serve_forever)
+    # It looks for the shutdown every 10 ms: each test's teardown waited 0.5 s, werkzeug's default.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
     thread.start()
     scheme = "https" if certificate else "http"
     try:
