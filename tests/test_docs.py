@@ -106,23 +106,31 @@ def test_the_streaming_view_of_your_own_works_as_shown(render) -> None:
     project = render()
     page = (DOCS / "working-in-your-project.md").read_text()
     examples = dict(EXAMPLE_BLOCK.findall(page))
-    assert list(examples) == ["src/sales_reports/customers.py", "tests/test_customers.py"]
+    assert list(examples) == [
+        "src/sales_reports/customers.py",
+        "src/sales_reports/templates/recipes/customers.html",
+        "tests/test_customers.py",
+    ]
     for path, code in examples.items():
         (project / path).write_text(code + "\n")
-    # Registered as the page says, the import joining the factory's one sorted line.
-    assert "from . import customers\n\napp.register_blueprint(customers.bp)" in page
+    # Registered as the page says: its import line, as the factory must read, and the blueprint.
     factory = project / "src" / "sales_reports" / "__init__.py"
-    code = factory.read_text().replace(" csv_export, db,", " csv_export, customers, db,")
-    code = code.replace(
-        "    app.register_blueprint(context_stream.bp)\n",
-        "    app.register_blueprint(context_stream.bp)\n    app.register_blueprint(customers.bp)\n",
-    )
+    code = factory.read_text()
+    imports = re.search(r"^from \. import .*$", code, re.MULTILINE)
+    shown = re.search(r"^from \. import .*customers.*$", page, re.MULTILINE)
+    assert imports and shown
+    imports, shown = imports[0], shown[0]
+    assert shown.replace(" customers,", "") == imports
+    code = code.replace(imports, shown)
+    registration = "    app.register_blueprint(customers.bp)\n"
+    assert f"```python\n{shown}\n\n{registration}```" in page
+    code = code.replace("\n    return app", f"{registration}\n    return app")
     factory.write_text(code)
     # ruff, mypy and the project's tests (the index among them), then the example's own tests.
     run_project_checks(project)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     tests = run([*command, "tests/test_customers.py"], project, PYTHONPATH=str(project / "src"))
-    assert "2 passed" in tests.stdout, tests.stdout
+    assert "4 passed" in tests.stdout, tests.stdout
 
 
 def console_steps(block: str) -> list[tuple[str, str]]:
