@@ -116,10 +116,10 @@ def test_the_streaming_view_of_your_own_works_as_shown(render) -> None:
     # Registered as the page says: its import line, as the factory must read, and the blueprint.
     factory = project / "src" / "sales_reports" / "__init__.py"
     code = factory.read_text()
-    imports = re.search(r"^from \. import .*$", code, re.MULTILINE)
-    shown = re.search(r"^from \. import .*customers.*$", page, re.MULTILINE)
-    assert imports and shown
-    imports, shown = imports[0], shown[0]
+    found = re.search(r"^from \. import .*$", code, re.MULTILINE)
+    showing = re.search(r"^from \. import .*customers.*$", page, re.MULTILINE)
+    assert found and showing
+    imports, shown = found[0], showing[0]
     assert shown.replace(" customers,", "") == imports
     code = code.replace(imports, shown)
     registration = "    app.register_blueprint(customers.bp)\n"

@@ -208,6 +208,14 @@ def test_rejected_hunks_fail_the_project_tests_until_applied(project: Path) -> N
     refused = conflict_check(project)
     assert refused.returncode == 1
     assert "src/sales_reports/streaming.py.rej" in refused.stdout
+    # The whitespace hooks leave the patch as written: its blank context lines are one space.
+    patch = rejected.read_bytes()
+    assert b"\n \n" in patch
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    for hook in ("trailing-whitespace", "end-of-file-fixer"):
+        command = [sys.executable, "-m", "pre_commit", "run", hook, "--files", str(rejected)]
+        run(command, project, PATH=path)
+    assert rejected.read_bytes() == patch
     rejected.unlink()
     assert conflict_check(project).returncode == 0
 
@@ -244,7 +252,9 @@ def test_an_update_says_what_dropping_a_recipe_deletes(project: Path) -> None:
         text=True,
         check=True,
     )
-    assert "A recipe dropped from `recipes` loses its files, with your edits" in result.stderr
+    assert result.stderr.startswith(
+        "Updating the project in project. A recipe dropped from `recipes` loses its files,\n"
+    )
     assert not routes.exists()
     # git status lists the deletion (staged or not), and git brings the file back.
     status = git("status", "--porcelain", cwd=project).splitlines()
