@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -316,6 +318,27 @@ def test_recipes_are_added_and_removed_by_changing_answers(project: Path) -> Non
     assert not (project / "tests/test_csv_export.py").exists()
     assert (project / "src/sales_reports/sse.py").exists()
     run_project_checks(project)
+
+
+def test_a_project_without_recipes_gets_them_as_its_message_says(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    destination = tmp_path / "bare"
+    command = [sys.executable, "-m", "copier", "copy", "--defaults", "-d", "recipes=[]"]
+    copied = run([*command, str(template_repo), str(destination)], tmp_path)
+    assert not (destination / "src/sales_reports/csv_export.py").exists()
+    # The message says what the app is and the command that adds recipes, to run as it stands.
+    assert "No recipe was chosen: the app has its index page and /healthz only." in copied.stderr
+    (shown,) = re.findall(r"^commit, then run: (copier update .*)$", copied.stderr, re.MULTILINE)
+    git("init", "-q", "-b", "main", cwd=destination)
+    commit_all(destination, "Start from the template")
+    program, *arguments = shlex.split(shown)
+    run([str(Path(sys.executable).parent / program), *arguments], destination)
+    assert answers(destination)["recipes"] == ["csv_export", "sse"]
+    assert (destination / "src/sales_reports/csv_export.py").exists()
+    assert (destination / "src/sales_reports/sse.py").exists()
+    index = (destination / "src/sales_reports/templates/index.html").read_text()
+    assert shown.replace("copier update", "").strip() in index
 
 
 def test_an_update_of_a_dirty_project_is_refused(project: Path) -> None:
