@@ -82,6 +82,33 @@ def test_first_events_are_painted_before_the_response_ends(
     assert times["firstByte"] < times["end"] / 10, times
 
 
+def test_the_import_form_shows_its_outcome_and_no_request_of_the_page_fails(
+    browser, served_project: ServedProject, tmp_path: Path
+) -> None:
+    upload = tmp_path / "orders.csv"
+    upload.write_text(
+        "created_at,customer,product,quantity,amount,note\r\n"
+        "2025-06-01 10:00:00,Ada,Widget,2,9.5,\r\n"
+        "2025-06-01 10:00:01,Grace,Gadget,1,3.25,first\r\n"
+    )
+    page = browser.new_page()
+    failed: list[str] = []
+    # The browser's own requests too: the icon, the stylesheet.
+    page.on(
+        "response", lambda response: failed.append(response.url) if response.status >= 400 else None
+    )
+    try:
+        page.goto(f"{served_project.url}/import")
+        page.set_input_files("input[type=file]", str(upload))
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=Imported 2 rows")
+        # Still the form's page: another file can go at once.
+        assert page.locator("input[type=file]").count() == 1
+    finally:
+        page.close()
+    assert failed == []
+
+
 def test_eventsource_receives_inserted_events(browser, served_project: ServedProject) -> None:
     page = browser.new_page()
     try:

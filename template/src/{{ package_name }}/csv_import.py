@@ -230,12 +230,35 @@ def insert(spool: IO[bytes], header: list[str]) -> int:
 @bp.get("/import")
 def import_page() -> str:
     """A form that uploads a CSV file to /import.csv."""
-    return render_template("import.html", max_bytes=current_app.config["IMPORT_MAX_BYTES"])
+    return form_page(outcome=None)
+
+
+def form_page(outcome: dict[str, Any] | None) -> str:
+    """The form's page, with the outcome of the upload it sent when there is one."""
+    return render_template(
+        "import.html",
+        columns=orders.COLUMNS,
+        exported="csv_export" in current_app.blueprints,
+        max_bytes=current_app.config["IMPORT_MAX_BYTES"],
+        outcome=outcome,
+    )
 
 
 @bp.post("/import.csv")
-def import_csv() -> tuple[dict[str, Any], int]:
-    """Import a CSV of orders (the body, or a form's `file`): all rows, or none and a 422."""
+def import_csv() -> tuple[dict[str, Any] | str, int]:
+    """Import a CSV of orders (the body, or a form's `file`): all rows, or none and a 422.
+
+    A program gets JSON; a browser that sent the form (HTML before JSON in its Accept) gets the
+    form's page again with the outcome on it.
+    """
+    outcome, status = load_upload()
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        return form_page(outcome), status
+    return outcome, status
+
+
+def load_upload() -> tuple[dict[str, Any], int]:
+    """Load the request's CSV: how many rows in how long, or the problems and 422."""
     config = current_app.config
     limit = config["IMPORT_MAX_BYTES"]
     too_large = f"An import may hold at most {limit:,} bytes."

@@ -22,6 +22,12 @@ def index() -> str:
     return render_template("index.html", sections=sections)
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon, for what a browser asks on its own (a CSV or JSON response has no <link>)."""
+    return current_app.send_static_file("favicon.svg")
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
     """Answer 200 when the app can query its database and each recipe's check passes, else 503.
