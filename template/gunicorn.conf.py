@@ -64,6 +64,7 @@ def child_exit(server: Any, worker: Any) -> None:
 def post_worker_init(worker: Any) -> None:
     """Tell the app when the worker starts to stop; share new clients between the workers."""
     tell_the_app_of_shutdown(worker)
+    quit_once(worker)
     share_clients(worker)
 
 
@@ -84,6 +85,24 @@ def tell_the_app_of_shutdown(worker: Any) -> None:
             spawn(shutdown.begin)
 
     signal.signal(signal.SIGTERM, handle_exit)
+
+
+def quit_once(worker: Any) -> None:
+    """Act on the first SIGINT or SIGQUIT only: Ctrl-C sends a worker both (twice its exit)."""
+    # The terminal signals the whole process group, then the master QUITs its workers. gunicorn's
+    # gevent worker exits from a greenlet on each; the second raised SystemExit into the
+    # interpreter's shutdown, and printed its traceback.
+    quit = worker.handle_quit
+    quitting = False
+
+    def handle_quit(signum: int, frame: Any) -> None:
+        nonlocal quitting
+        if not quitting:
+            quitting = True
+            quit(signum, frame)
+
+    signal.signal(signal.SIGINT, handle_quit)
+    signal.signal(signal.SIGQUIT, handle_quit)
 
 
 def share_clients(worker: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
@@ -28,8 +29,11 @@ def app(environ, start_response):
 
 
 @contextmanager
-def gunicorn(folder: Path, **env: str) -> Iterator[str]:
-    """Serve a minimal app with gunicorn.conf.py on a free port while the block runs: its URL."""
+def gunicorn(folder: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Serve a minimal app with gunicorn.conf.py on a free port while the block runs.
+
+    The server runs in a process group of its own, as it would in a terminal of its own.
+    """
     (folder / "minimal.py").write_text(APP)
     log = folder / "gunicorn.log"
     base = {name: value for name, value in os.environ.items() if name != "XDG_RUNTIME_DIR"}
@@ -41,6 +45,7 @@ def gunicorn(folder: Path, **env: str) -> Iterator[str]:
             env={**base, "BIND": "127.0.0.1:0", "WEB_CONCURRENCY": "1", **env},
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + 30
@@ -56,9 +61,10 @@ def gunicorn(folder: Path, **env: str) -> Iterator[str]:
             except OSError:
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.05)
-        yield url
+        yield process
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         process.wait(timeout=30)
 
 
@@ -79,3 +85,16 @@ def test_a_control_socket_opens_where_the_environment_says(tmp_path: Path) -> No
             time.sleep(0.05)
         assert stat.S_ISSOCK(path.stat().st_mode)
         assert not (tmp_path / ".gunicorn").exists()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_ctrl_c_stops_the_server_at_once_and_quietly(tmp_path: Path, attempt: int) -> None:
+    with gunicorn(tmp_path) as server:
+        # Ctrl-C in a terminal signals the master and its workers, which the master then QUITs.
+        started = time.monotonic()
+        os.killpg(server.pid, signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    assert time.monotonic() - started < 10
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert "Shutting down: Master" in log
+    assert "Traceback" not in log, log
