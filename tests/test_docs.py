@@ -253,3 +253,50 @@ def test_settings_tables_show_the_defaults_of_the_code(rendered: dict[str, Path]
             if (documented := expected[database]) is not None:
                 value = documented_default(documented, config)
                 assert config.get(name) == value, f"{page.name}: {name} on {database}"
+
+
+FIGURE_ROW = re.compile(
+    r"^\| `(/[\w.]+)` \| ([\d.]+) MB/s \| ([\d.]+) MB/s \| ([\d.]+)x \| (\d+)% \| ([\d.]+) MB,"
+    r" ([\d.]+) MB \|$",
+    re.MULTILINE,
+)
+EXPORT_PATHS = {
+    "csv": "/large.csv",
+    "ndjson": "/export.ndjson",
+    "json": "/export.json",
+    "timeline": "/timeline",
+    "zip": "/export.zip",
+}
+
+
+def measured(server: str, database: str) -> dict[str, tuple[str, ...]]:
+    """What a README's table should say, from the committed benchmark output, by path."""
+    lines = (DOCS / "benchmarks" / f"exports-{server}-{database}.txt").read_text().splitlines()
+    rows = {(row[0], row[1], row[2]): row for row in (line.split() for line in lines[2:])}
+    figures = {}
+    for name, path in EXPORT_PATHS.items():
+        recipe, usual = rows["1,000,000", name, "recipe"], rows["1,000,000", name, "naive"]
+        small = rows["10,000", name, "recipe"]
+        share = str(round(float(recipe[7]) * 100))
+        figures[path] = (recipe[4], usual[4], recipe[6], share, small[-2], recipe[-2])
+    return figures
+
+
+@pytest.mark.parametrize(
+    ("server", "database", "quoted"),
+    [
+        ("gunicorn", "sqlite", "gunicorn"),
+        ("waitress", "sqlite", "waitress"),
+        ("gunicorn", "postgresql", "gunicorn"),
+        ("waitress", "postgresql", "gunicorn"),
+    ],
+)
+def test_the_readme_quotes_the_benchmark_of_its_own_server(
+    render, server: str, database: str, quoted: str
+) -> None:
+    answers = {"recipes": ALL_RECIPES, "wsgi_server": server, "database": database}
+    readme = (render(**answers) / "README.md").read_text()
+    table = {path: figures for path, *figures in FIGURE_ROW.findall(readme)}
+    assert table == {path: list(row) for path, row in measured(quoted, database).items()}
+    # A server quoted for another says so.
+    assert ("has not been measured here" in readme) == (quoted != server)

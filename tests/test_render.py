@@ -230,6 +230,26 @@ def check_compose(project: Path) -> None:
         assert "FLASK_DATABASE=/data/" in dockerfile
 
 
+def check_markdown_layout(text: str) -> None:
+    """Headings, tables and code blocks stand apart from what is around them, as Markdown needs."""
+    lines = text.splitlines()
+    fenced = False
+    for number, line in enumerate(lines, start=1):
+        previous = lines[number - 2] if number > 1 else ""
+        where = f"line {number}: {line!r} after {previous!r}"
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        if line.startswith("#") or (line.startswith("|") and not previous.startswith("|")):
+            assert number == 1 or previous == "", where
+        if previous.startswith("|") and not line.startswith("|"):
+            assert line == "", where
+        assert "|#" not in line.replace(" ", ""), where
+    assert not fenced, "a code block is not closed"
+
+
 def check_commit_hooks(project: Path) -> None:
     """Run every pre-commit hook over the fresh project, as its first commit would."""
     run(["git", "init", "-q"], project)
@@ -272,6 +292,7 @@ def test_rendered_project_passes_its_own_checks(render, answers) -> None:
 
     check_github_files(project)
     check_compose(project)
+    check_markdown_layout((project / "README.md").read_text())
     check_commit_hooks(project)
     # Every recipe's live tests run on each server and database; the other renders run the rest.
     live = answers.get("recipes") == ALL_RECIPES
