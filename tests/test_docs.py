@@ -273,7 +273,7 @@ def measured(server: str, database: str) -> dict[str, tuple[str, ...]]:
     """What a README's table should say, from the committed benchmark output, by path."""
     lines = (DOCS / "benchmarks" / f"exports-{server}-{database}.txt").read_text().splitlines()
     rows = {(row[0], row[1], row[2]): row for row in (line.split() for line in lines[2:])}
-    figures = {}
+    figures: dict[str, tuple[str, ...]] = {}
     for name, path in EXPORT_PATHS.items():
         recipe, usual = rows["1,000,000", name, "recipe"], rows["1,000,000", name, "naive"]
         small = rows["10,000", name, "recipe"]
