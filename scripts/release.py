@@ -34,8 +34,13 @@ def problems(version: str) -> list[str]:
     if git("tag", "--list", f"v{version}"):
         found.append(f"The tag v{version} exists already.")
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    if not re.search(rf"^## \[{re.escape(version)}\] - \d{{4}}-\d{{2}}-\d{{2}}$", changelog, re.M):
+    heading = rf"^## \[{re.escape(version)}\] - \d{{4}}-\d{{2}}-\d{{2}}$"
+    # The section runs to the next version's heading: its notes are the list items in it.
+    section = re.search(rf"{heading}\n(.*?)(?=^## |\Z)", changelog, re.M | re.S)
+    if not section:
         found.append(f'CHANGELOG.md has no "## [{version}] - YYYY-MM-DD" section.')
+    elif not re.search(r"^\s*[-*] \S", section[1], re.M):
+        found.append(f"CHANGELOG.md's section for {version} lists no changes: say what it brings.")
     return found
 
 

@@ -64,6 +64,8 @@ def test_a_clean_tested_version_with_notes_is_tagged(repo: Path) -> None:
         ("none", "v0.2", "is not a version"),
         ("failing test", "0.2.0", "The test suite failed: nothing was tagged."),
         ("tagged", "0.2.0", "The tag v0.2.0 exists already."),
+        ("empty notes", "0.2.0", "CHANGELOG.md's section for 0.2.0 lists no changes"),
+        ("headings only", "0.2.0", "CHANGELOG.md's section for 0.2.0 lists no changes"),
     ],
 )
 def test_what_is_not_ready_is_not_tagged(repo: Path, change, version, message) -> None:
@@ -72,6 +74,14 @@ def test_what_is_not_ready_is_not_tagged(repo: Path, change, version, message) -
     elif change == "failing test":
         (repo / "tests/test_it.py").write_text("def test_it() -> None:\n    assert False\n")
         git(repo, "commit", "-q", "-am", "Break it")
+    elif change in ("empty notes", "headings only"):
+        # The next version's notes below must not count for this one.
+        notes = "\n" if change == "empty notes" else "### Added\n\n### Fixed\n"
+        changelog = (
+            CHANGELOG.replace("\n- Things.\n", notes) + "\n## [0.1.0] - 2026-11-01\n\n- Old.\n"
+        )
+        (repo / "CHANGELOG.md").write_text(changelog)
+        git(repo, "commit", "-q", "-am", "Empty notes")
     elif change == "tagged":
         git(repo, "tag", "-a", "v0.2.0", "-m", "earlier")
     tags = git(repo, "tag")
