@@ -199,6 +199,21 @@ def test_a_conflict_in_the_readme_fails_the_project_tests_until_resolved(project
     assert merge_conflict_hook(project).returncode == 0
 
 
+def test_markers_inside_a_python_string_fail_the_project_tests_too(project: Path) -> None:
+    # Python imports such a module without a word; the project's conflict check reads the text.
+    module = project / "src/sales_reports/notes.py"
+    marked = "<" * 7 + " before updating\nours\n=======\ntheirs\n" + ">" * 7 + " after updating"
+    module.write_text(f'NOTES = """\n{marked}\n"""\n')
+    run(
+        [sys.executable, "-c", "import sales_reports.notes"],
+        project,
+        PYTHONPATH=str(project / "src"),
+    )
+    refused = conflict_check(project)
+    assert refused.returncode == 1
+    assert "src/sales_reports/notes.py:2" in refused.stdout
+
+
 def test_rejected_hunks_fail_the_project_tests_until_applied(project: Path) -> None:
     streaming = clash(project, STREAMING_PY, OLD_COMMENT, "# Our own wording.", "rej")
 
@@ -220,6 +235,36 @@ def test_rejected_hunks_fail_the_project_tests_until_applied(project: Path) -> N
     assert rejected.read_bytes() == patch
     rejected.unlink()
     assert conflict_check(project).returncode == 0
+
+
+@pytest.mark.parametrize("conflict", ["inline", "rej"])
+def test_rej_mode_sets_aside_an_edit_near_a_line_the_new_version_changed(
+    project: Path, conflict: str
+) -> None:
+    # One edit two lines below the comment v0.2.0 rewrites (one untouched line between them),
+    # one far from it: neither clashes with the new version.
+    streaming = project / STREAMING_PY
+    text = streaming.read_text()
+    assert f"{OLD_COMMENT}\n# document reach" in text
+    assert "# document reach the client at once; the rest travels in full chunks.\n" in text
+    text = text.replace("FIRST_CHUNK_SIZE = 1024\n", "FIRST_CHUNK_SIZE = 2048\n")
+    streaming.write_text("# Our note at the top.\n" + text)
+    commit_all(project, "Our edits")
+    update(project, vcs_ref="v0.2.0", conflict=conflict)
+
+    text = streaming.read_text()
+    assert NEW_COMMENT in text and "<<<<<<<" not in text
+    assert text.startswith("# Our note at the top.\n")
+    rejected = project / f"{STREAMING_PY}.rej"
+    if conflict == "inline":
+        # A three-way merge, line by line: both edits kept.
+        assert "FIRST_CHUNK_SIZE = 2048\n" in text
+        assert not rejected.exists()
+    else:
+        # git apply needs the three lines around an edit as they were: the near one waits.
+        assert "FIRST_CHUNK_SIZE = 1024\n" in text
+        assert "+FIRST_CHUNK_SIZE = 2048" in rejected.read_text()
+        assert conflict_check(project).returncode == 1
 
 
 def test_a_user_dependency_survives_a_change_of_server(project: Path) -> None:
@@ -254,9 +299,10 @@ def test_an_update_says_what_dropping_a_recipe_deletes(project: Path) -> None:
         text=True,
         check=True,
     )
-    assert result.stderr.startswith(
-        "Updating the project in project. A recipe dropped from `recipes` loses its files,\n"
-    )
+    # What docs/updating.md shows, for a folder named sales-reports.
+    page = (TEMPLATE / "docs/updating.md").read_text()
+    (shown,) = re.findall(r"every update prints.*?\n```\n(Updating .*?)```", page, re.DOTALL)
+    assert result.stderr.startswith(shown.replace("sales-reports", "project"))
     assert not routes.exists()
     # git status lists the deletion (staged or not), and git brings the file back.
     status = git("status", "--porcelain", cwd=project).splitlines()
@@ -339,6 +385,30 @@ def test_a_project_without_recipes_gets_them_as_its_message_says(
     assert (destination / "src/sales_reports/sse.py").exists()
     index = (destination / "src/sales_reports/templates/index.html").read_text()
     assert shown.replace("copier update", "").strip() in index
+
+
+def test_without_tags_a_copy_records_its_commit_and_updates_to_the_newest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    repo = tmp_path / "template"
+    copy_working_tree(repo)
+    git("init", "-q", "-b", "main", cwd=repo)
+    commit_all(repo, "Untagged")
+    first = git("rev-parse", "--short", "HEAD", cwd=repo).strip()
+    destination = tmp_path / "project"
+    copier.run_copy(str(repo), destination, defaults=True, quiet=True)
+    assert answers(destination)["_commit"] == first
+    git("init", "-q", "-b", "main", cwd=destination)
+    commit_all(destination, "Start from the template")
+
+    readme = repo / README
+    readme.write_text(readme.read_text().replace(NEW_HEADING, "## Installing\n"))
+    commit_all(repo, "Newer")
+    update(destination)
+    assert answers(destination)["_commit"] == git("rev-parse", "--short", "HEAD", cwd=repo).strip()
+    assert "## Installing\n" in (destination / "README.md").read_text()
 
 
 def test_an_update_of_a_dirty_project_is_refused(project: Path) -> None:
