@@ -49,6 +49,7 @@ BASE_FILES = {
     "tests/conftest.py",
     "tests/test_factory.py",
     "tests/test_no_conflicts.py",
+    "tests/test_params.py",
 }
 RECIPE_FILES = {
     "csv_export": {
@@ -109,6 +110,14 @@ RECIPE_FILES = {
 SHARED_FILES = {
     "src/{pkg}/orders.py": {"csv_export", "ndjson", "zip_export", "csv_import"},
     "src/{pkg}/formats.py": {
+        "csv_export",
+        "ndjson",
+        "zip_export",
+        "csv_import",
+        "sse",
+        "token_relay",
+    },
+    "tests/test_formats.py": {
         "csv_export",
         "ndjson",
         "zip_export",
