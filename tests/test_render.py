@@ -41,6 +41,8 @@ BASE_FILES = {
     "src/{pkg}/server.py",
     "src/{pkg}/settings.py",
     "src/{pkg}/streaming.py",
+    "src/{pkg}/cooperative.py",
+    "src/{pkg}/limits.py",
     "src/{pkg}/static/favicon.svg",
     "src/{pkg}/static/style.css",
     "src/{pkg}/templates/base.html",

@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from . import cells, db, orders, streaming
+from . import cells, cooperative, db, orders
 
 bp = Blueprint("csv_import", __name__)
 
@@ -88,7 +88,7 @@ class ChunkReader(io.RawIOBase):
 def body_chunks(stream: IO[bytes]) -> Iterator[bytes]:
     """The request body as the client sends it (Werkzeug's stream stops at Content-Length)."""
     timeout = current_app.config["IMPORT_READ_TIMEOUT"]
-    while chunk := streaming.read_within(stream, READ_SIZE, timeout):
+    while chunk := cooperative.read_within(stream, READ_SIZE, timeout):
         yield chunk
 
 
@@ -194,7 +194,7 @@ def load(text: IO[str], batch_size: int, max_errors: int) -> int:
             lines = (batch[0][0], batch[-1][0])
             pickle.dump((lines, [row for _, row in batch]), spool, pickle.HIGHEST_PROTOCOL)
             # Parsing is all CPU: let the worker's other clients in between batches.
-            streaming.take_turn()
+            cooperative.take_turn()
         if errors:
             raise Problems(errors)
         spool.seek(0)
@@ -221,7 +221,7 @@ def insert(spool: IO[bytes], header: list[str]) -> int:
                 message = f"an id of lines {first} to {last} is in the table or twice in the file"
                 raise Problems([problem(first, "id", message)]) from None
             imported += len(batch)
-            streaming.take_turn()
+            cooperative.take_turn()
         if "id" in header:
             db.advance_ids("orders")
     return imported

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, render_template
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from . import db
-from .streaming import RETRY_AFTER
+from .limits import RETRY_AFTER
 
 bp = Blueprint("main", __name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, current_app
 
-from . import orders, streaming
+from . import db, orders, streaming
 
 bp = Blueprint("ndjson", __name__)
 
@@ -48,7 +48,7 @@ def stream_orders(
     """Validate the options, run the query, then stream the rows as `write` formats them."""
     config = current_app.config
     columns, cursor, close = orders.open_orders()
-    batches = streaming.fetch_batches(cursor, config["STREAM_FETCH_SIZE"])
+    batches = db.fetch_batches(cursor, config["STREAM_FETCH_SIZE"])
     return streaming.stream(
         streaming.chunked(write(columns, batches), config["STREAM_CHUNK_SIZE"]),
         mimetype=mimetype,

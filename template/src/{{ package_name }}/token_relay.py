@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
-from . import formats, streaming
+from . import formats, limits, streaming
 from .chat_upstream import Answer, UpstreamFailed
 
 bp = Blueprint("token_relay", __name__)
@@ -155,7 +155,7 @@ def chat() -> Response:
     config = current_app.config
     # Whatever fails from here on releases what was taken; once streaming, the stream does.
     with ExitStack() as taken:
-        taken.callback(streaming.admit("chat relays", config["CHAT_MAX_RELAYS"]))
+        taken.callback(limits.admit("chat relays", config["CHAT_MAX_RELAYS"]))
         answer = Answer(messages)
         # A browser that goes away cuts the upstream connection: nothing keeps generating.
         taken.callback(answer.close)
