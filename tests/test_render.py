@@ -111,6 +111,7 @@ RECIPE_FILES = {
 # Modules that more than one recipe needs.
 SHARED_FILES = {
     "src/{pkg}/orders.py": {"csv_export", "ndjson", "zip_export", "csv_import"},
+    "tests/test_orders.py": {"csv_export", "ndjson", "zip_export", "csv_import"},
     "src/{pkg}/formats.py": {
         "csv_export",
         "ndjson",

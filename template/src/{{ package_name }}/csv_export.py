@@ -31,8 +31,8 @@ def large_csv() -> Response:
     """Stream the orders as CSV; ?columns=a,b ?since=YYYY-MM-DD ?limit=N ?bom=1 narrow it."""
     config = current_app.config
     bom = params.flag("bom", default=config["CSV_BOM"])
-    _, sql, arguments = orders.query(orders.guarded if config["CSV_FORMULA_GUARD"] else str)
-    pieces, close = db.open_csv(sql, arguments)
+    asked = orders.Asked.from_request()
+    pieces, close = db.open_csv(asked.sql(guard=config["CSV_FORMULA_GUARD"]), asked.arguments)
     body: Iterable[str | bytes] = chain([BOM], pieces) if bom else pieces
     return streaming.stream(
         streaming.chunked(body, config["STREAM_CHUNK_SIZE"]),

@@ -47,10 +47,12 @@ def stream_orders(
 ) -> Response:
     """Validate the options, run the query, then stream the rows as `write` formats them."""
     config = current_app.config
-    columns, cursor, close = orders.open_orders()
+    asked = orders.Asked.from_request()
+    # Run before the response starts: a broken query is a 500, not a cut-off 200.
+    cursor, close = db.open_cursor(asked.sql(guard=False), asked.arguments)
     batches = db.fetch_batches(cursor, config["STREAM_FETCH_SIZE"])
     return streaming.stream(
-        streaming.chunked(write(columns, batches), config["STREAM_CHUNK_SIZE"]),
+        streaming.chunked(write(asked.columns, batches), config["STREAM_CHUNK_SIZE"]),
         mimetype=mimetype,
         on_close=(close,),
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
 
 from . import db, formats, params
 
@@ -19,22 +19,40 @@ def guarded(name: str) -> str:
     return formats.formula_safe(name, db.FIRST_CODE) if name in TEXT_COLUMNS else name
 
 
-def query(expression: Callable[[str], str] = str) -> tuple[list[str], str, tuple[Any, ...]]:
-    """Read ?columns=a,b ?since=YYYY-MM-DD ?limit=N (400 when bad): the columns, SQL, arguments.
+@dataclass(frozen=True)
+class Asked:
+    """What a request asks of the orders: which columns, from which date, how many rows."""
 
-    `expression` turns a column name into the SQL that selects it.
-    """
-    columns = params.subset("columns", COLUMNS)
-    since = params.iso_date("since")
-    limit = params.integer("limit", default=None, minimum=0, maximum=MAX_LIMIT)
-    # Column names come from COLUMNS only; values travel as parameters.
-    selected = ", ".join(f"{expression(name)} AS {name}" for name in columns)
-    sql = f"SELECT {selected} FROM orders WHERE created_at >= ? ORDER BY id LIMIT ?"
-    arguments = (since.isoformat() if since else "", db.NO_LIMIT if limit is None else limit)
-    return columns, sql, arguments
+    columns: list[str]
+    since: date | None
+    limit: int | None
 
+    @classmethod
+    def from_request(cls) -> Asked:
+        """Read ?columns=a,b ?since=YYYY-MM-DD ?limit=N from the query string (400 when bad)."""
+        return cls(
+            columns=params.subset("columns", COLUMNS),
+            since=params.iso_date("since"),
+            limit=params.integer("limit", default=None, minimum=0, maximum=MAX_LIMIT),
+        )
 
-def open_orders() -> tuple[list[str], db.Rows, Callable[[], None]]:
-    """Read the options as query() does and run the query: the columns, the cursor, its close."""
-    columns, sql, arguments = query()
-    return (columns, *db.open_cursor(sql, arguments))
+    @property
+    def arguments(self) -> tuple[str, int | None]:
+        """The values of `WHERE created_at >= ? ... LIMIT ?`, as the database takes them."""
+        return (
+            self.since.isoformat() if self.since else "",
+            db.NO_LIMIT if self.limit is None else self.limit,
+        )
+
+    def sql(self, *, guard: bool) -> str:
+        """The SELECT of the asked columns, the text ones through the formula guard if `guard`."""
+        # Column names come from COLUMNS only; values travel as arguments.
+        selected = ", ".join(
+            f"{guarded(name) if guard else name} AS {name}" for name in self.columns
+        )
+        return f"SELECT {selected} FROM orders WHERE created_at >= ? ORDER BY id LIMIT ?"
+
+    def options(self) -> dict[str, object]:
+        """The options as a manifest records them: None where the request set none."""
+        since = self.since.isoformat() if self.since else None
+        return {"columns": self.columns, "since": since, "limit": self.limit}

@@ -75,21 +75,20 @@ def export_zip() -> Response:
     """Stream orders.csv, events.csv and a manifest as one zip; ?columns= ?since= ?limit=."""
     config = current_app.config
     guard = config["CSV_FORMULA_GUARD"]
-    columns, sql, arguments = orders.query(orders.guarded if guard else str)
+    asked = orders.Asked.from_request()
     # Both queries run before the response starts, so that neither can fail after the 200.
     with ExitStack() as opened:
-        orders_csv, close = db.open_csv(sql, arguments)
+        orders_csv, close = db.open_csv(asked.sql(guard=guard), asked.arguments)
         opened.callback(close)
-        events_csv, close = db.open_csv(events_query(guard), arguments)
+        events_csv, close = db.open_csv(events_query(guard), asked.arguments)
         opened.callback(close)
         on_close = opened.pop_all().close
     level = config["ZIP_COMPRESSION_LEVEL"]
-    since, limit = arguments[0], None if arguments[1] == db.NO_LIMIT else arguments[1]
     archive = stream_zip(
         members(
             {"orders.csv": orders_csv, "events.csv": events_csv},
             config["STREAM_CHUNK_SIZE"],
-            {"columns": columns, "since": since or None, "limit": limit},
+            asked.options(),
         ),
         chunk_size=config["STREAM_CHUNK_SIZE"],
         get_compressobj=lambda: zlib.compressobj(level=level, wbits=-zlib.MAX_WBITS),
