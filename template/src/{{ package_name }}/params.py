@@ -5,13 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import overload
+from typing import Protocol, overload
 
 from flask import abort, request
 
 # What the 400 messages promise for a date: four, two and two digits (fromisoformat alone also
 # takes 20250102 and 2025-W01-1).
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+class Values(Protocol):
+    """Where a value is read from: the query string (request.args) or the headers."""
+
+    def get(self, key: str, /) -> str | None: ...
 
 
 def quoted(raw: str, limit: int = 40) -> str:
@@ -32,14 +38,28 @@ def whole_number(raw: str, *, minimum: int, maximum: int) -> int | None:
 
 
 @overload
-def integer(name: str, *, default: int, minimum: int, maximum: int) -> int: ...
+def integer(
+    name: str, *, default: int, minimum: int, maximum: int, source: Values | None = None
+) -> int: ...
 @overload
-def integer(name: str, *, default: None, minimum: int, maximum: int) -> int | None: ...
+def integer(
+    name: str, *, default: None, minimum: int, maximum: int, source: Values | None = None
+) -> int | None: ...
 
 
-def integer(name: str, *, default: int | None, minimum: int, maximum: int) -> int | None:
-    """Read a whole number between `minimum` and `maximum`; `default` when it is absent."""
-    raw = request.args.get(name)
+def integer(
+    name: str,
+    *,
+    default: int | None,
+    minimum: int,
+    maximum: int,
+    source: Values | None = None,
+) -> int | None:
+    """Read a whole number between `minimum` and `maximum`; `default` when it is absent.
+
+    From the query string, or from `source` (the request's headers, say).
+    """
+    raw = (request.args if source is None else source).get(name)
     if raw is None:
         return default
     value = whole_number(raw, minimum=minimum, maximum=maximum)

@@ -8,7 +8,7 @@ from contextlib import closing
 from datetime import datetime
 
 import click
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
@@ -92,14 +92,8 @@ def event_stream(
 
 def last_event_id() -> int | None:
     """The id the client saw last (an EventSource sends it when it reconnects)."""
-    raw = request.headers.get("Last-Event-ID")
-    if raw is None:
-        return None
-    value = params.whole_number(raw, minimum=0, maximum=MAX_ID)
-    if value is None:
-        quoted = params.quoted(raw)
-        abort(400, f"Last-Event-ID must be a whole number from 0 to {MAX_ID}, not {quoted}.")
-    return value
+    headers = request.headers
+    return params.integer("Last-Event-ID", default=None, minimum=0, maximum=MAX_ID, source=headers)
 
 
 @bp.get("/events")
