@@ -92,6 +92,7 @@ RECIPE_FILES = {
     "csv_import": {
         "src/{pkg}/csv_import.py",
         "src/{pkg}/cells.py",
+        "src/{pkg}/uploads.py",
         "scripts/bench_import.py",
         "src/{pkg}/templates/import.html",
         "src/{pkg}/templates/recipes/csv_import.html",

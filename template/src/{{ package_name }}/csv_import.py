@@ -14,15 +14,11 @@ from typing import IO, Any, Protocol
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.http import parse_options_header
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from . import cells, cooperative, db, orders
+from . import cells, cooperative, db, orders, uploads
 
 bp = Blueprint("csv_import", __name__)
 
-# Bytes read from the client at a time.
-READ_SIZE = 64 * 1024
 # The headers an import may have: the export's, with or without the id.
 HEADERS = (list(orders.COLUMNS), list(orders.COLUMNS[1:]))
 # A row as it is inserted.
@@ -61,77 +57,6 @@ class Problems(Exception):
 def problem(line: int | None, column: str | None, message: str) -> dict[str, Any]:
     """One entry of a 422's list of errors."""
     return {"line": line, "column": column, "message": message}
-
-
-class ChunkReader(io.RawIOBase):
-    """A binary file over byte chunks, so that io.TextIOWrapper can decode them for csv."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks = chunks
-        self.pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self.pending:
-            chunk = next(self.chunks, None)
-            if chunk is None:
-                return 0
-            self.pending = memoryview(chunk)
-        size = min(len(buffer), len(self.pending))
-        buffer[:size] = self.pending[:size]
-        self.pending = self.pending[size:]
-        return size
-
-
-def body_chunks(stream: IO[bytes]) -> Iterator[bytes]:
-    """The request body as the client sends it (Werkzeug's stream stops at Content-Length)."""
-    timeout = current_app.config["IMPORT_READ_TIMEOUT"]
-    while chunk := cooperative.read_within(stream, READ_SIZE, timeout):
-        yield chunk
-
-
-def form_file(stream: IO[bytes], boundary: bytes) -> Iterator[bytes]:
-    """The bytes of a multipart form's `file` field, parsed as they arrive.
-
-    Werkzeug's form parser (request.files) writes the whole upload to a temporary file before
-    the view runs; its incremental decoder hands over each piece of it instead.
-    """
-    decoder = MultipartDecoder(boundary, max_form_memory_size=2 * READ_SIZE)
-    chunks = body_chunks(stream)
-    in_file = found = False
-    while True:
-        try:
-            event = decoder.next_event()
-        except ValueError:
-            abort(400, "The multipart body ends before its closing boundary.")
-        if isinstance(event, NeedData):
-            data = next(chunks, None)
-            try:
-                decoder.receive_data(data)
-            except RequestEntityTooLarge:
-                # Werkzeug's decoder holds a part's headers whole (a file name, say), to a limit.
-                abort(400, f"A part of the form has headers longer than {2 * READ_SIZE:,} bytes.")
-        elif isinstance(event, File | Field):
-            in_file = isinstance(event, File) and event.name == "file"
-            found = found or in_file
-        elif isinstance(event, Data) and in_file:
-            yield event.data
-        elif isinstance(event, Epilogue):
-            break
-    if not found:
-        abort(400, "The form has no file field named 'file'.")
-
-
-def upload() -> Iterator[bytes]:
-    """The uploaded CSV: the body itself (text/csv) or a form's `file` field, 415 otherwise."""
-    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
-    if mimetype == "text/csv":
-        return body_chunks(request.stream)
-    if mimetype == "multipart/form-data" and options.get("boundary"):
-        return form_file(request.stream, options["boundary"].encode("latin-1"))
-    abort(415, "Send the CSV as text/csv, or as the field 'file' of a multipart/form-data form.")
 
 
 class Records(Protocol):
@@ -268,7 +193,8 @@ def load_upload() -> tuple[dict[str, Any], int]:
         abort(413, too_large)
     started = time.perf_counter()
     # utf-8-sig: a file saved by Excel, or exported with ?bom=1, starts with a byte order mark.
-    binary = io.BufferedReader(ChunkReader(upload()), READ_SIZE)
+    chunks = uploads.upload("text/csv", "file", timeout=config["IMPORT_READ_TIMEOUT"])
+    binary = io.BufferedReader(uploads.ChunkReader(chunks), uploads.READ_SIZE)
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
     try:
         imported = load(text, config["IMPORT_BATCH_SIZE"], config["IMPORT_MAX_ERRORS"])
