@@ -45,12 +45,18 @@ def test_every_excluded_path_names_a_template_file() -> None:
         assert source.is_file() or source.with_name(source.name + ".jinja").is_file(), path
 
 
-def test_a_full_answer_set_excludes_nothing_but_the_other_servers_files() -> None:
+def test_a_full_answer_set_excludes_nothing_but_the_other_servers_and_databases_files() -> None:
     answers = {"recipes": ALL_RECIPES, "database": "sqlite"}
+    other_database = {"src/pkg/db_postgresql.py"}
     gunicorn = excluded_paths(package_name="pkg", wsgi_server="gunicorn", **answers)
-    assert gunicorn == NEVER_COPIED | {"src/pkg/serve.py"}
+    assert gunicorn == NEVER_COPIED | other_database | {"src/pkg/serve.py"}
     waitress = excluded_paths(package_name="pkg", wsgi_server="waitress", **answers)
-    assert waitress == NEVER_COPIED | {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"}
+    waitress_only = {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"}
+    assert waitress == NEVER_COPIED | other_database | waitress_only
+    postgresql = excluded_paths(
+        package_name="pkg", wsgi_server="gunicorn", recipes=ALL_RECIPES, database="postgresql"
+    )
+    assert postgresql == NEVER_COPIED | {"src/pkg/db_sqlite.py", "src/pkg/serve.py"}
 
 
 def test_plain_python_in_the_template_passes_ruff() -> None:
@@ -59,7 +65,7 @@ def test_plain_python_in_the_template_passes_ruff() -> None:
         [python, "-m", "ruff", "check", "--no-cache", "--show-files", "template"], TEMPLATE
     )
     # The recipe modules are plain Python now, so the template's own lint reaches them.
-    for module in ("csv_export.py", "sse.py", "orders.py", "streaming.py"):
+    for module in ("csv_export.py", "sse.py", "orders.py", "streaming.py", "db_sqlite.py"):
         assert f"/{module}\n" in checked.stdout
     run([python, "-m", "ruff", "check", "--no-cache", "template"], TEMPLATE)
     run([python, "-m", "ruff", "format", "--check", "--no-cache", "template"], TEMPLATE)

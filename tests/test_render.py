@@ -41,6 +41,7 @@ BASE_FILES = {
     "src/{pkg}/server.py",
     "src/{pkg}/settings.py",
     "src/{pkg}/streaming.py",
+    "src/{pkg}/formats.py",
     "src/{pkg}/cooperative.py",
     "src/{pkg}/limits.py",
     "src/{pkg}/static/favicon.svg",
@@ -52,6 +53,7 @@ BASE_FILES = {
     "tests/test_factory.py",
     "tests/test_no_conflicts.py",
     "tests/test_params.py",
+    "tests/test_formats.py",
 }
 RECIPE_FILES = {
     "csv_export": {
@@ -113,22 +115,6 @@ RECIPE_FILES = {
 SHARED_FILES = {
     "src/{pkg}/orders.py": {"csv_export", "ndjson", "zip_export", "csv_import"},
     "tests/test_orders.py": {"csv_export", "ndjson", "zip_export", "csv_import"},
-    "src/{pkg}/formats.py": {
-        "csv_export",
-        "ndjson",
-        "zip_export",
-        "csv_import",
-        "sse",
-        "token_relay",
-    },
-    "tests/test_formats.py": {
-        "csv_export",
-        "ndjson",
-        "zip_export",
-        "csv_import",
-        "sse",
-        "token_relay",
-    },
     "scripts/bench_exports.py": {"csv_export", "ndjson", "template_stream", "zip_export"},
 }
 SERVER_FILES = {
@@ -171,8 +157,10 @@ CASES = {
 }
 
 
-def expected_files(package: str, recipes: list[str], server: str) -> set[str]:
-    names = set(BASE_FILES) | SERVER_FILES[server]
+def expected_files(
+    package: str, recipes: list[str], server: str, database: str = "sqlite"
+) -> set[str]:
+    names = set(BASE_FILES) | SERVER_FILES[server] | {f"src/{{pkg}}/db_{database}.py"}
     if set(recipes) - {"token_relay"}:
         names.add("tests/test_live.py")
     for recipe in recipes:
@@ -289,7 +277,7 @@ def test_rendered_project_passes_its_own_checks(render, answers) -> None:
     assert stored["recipes"] == [recipe for recipe in ALL_RECIPES if recipe in recipes]
 
     files = {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
-    assert files == expected_files(package, recipes, server)
+    assert files == expected_files(package, recipes, server, answers.get("database", "sqlite"))
 
     metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
     assert metadata["name"] == stored["project_slug"]

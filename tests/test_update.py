@@ -529,12 +529,12 @@ def test_a_project_of_the_previous_layout_updates_to_this_one(
     assert csv_export.read_text().endswith(USER_HELPER)
     db_module = (package / "db.py").read_text()
     assert db_module.endswith(USER_DB_HELPER)
-    assert "def stream_cursor(" in db_module
+    assert "def stream_cursor(" in (package / f"db_{database}.py").read_text()
     factory = (package / "__init__.py").read_text()
     assert "from . import csv_export, db, lifecycle, main, sse\n" in factory
     assert "    app.register_blueprint(sse.bp)\n" in factory
     # Exactly the files of the chosen recipes, server and database: nothing of the others.
     files = {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
     files = {name for name in files if not name.startswith(".git/")}
-    assert files == expected_files("sales_reports", recipes, "gunicorn")
+    assert files == expected_files("sales_reports", recipes, "gunicorn", database)
     run_project_checks(project)
