@@ -49,14 +49,15 @@ def test_a_full_answer_set_excludes_nothing_but_the_other_servers_and_databases_
     answers = {"recipes": ALL_RECIPES, "database": "sqlite"}
     other_database = {"src/pkg/db_postgresql.py"}
     gunicorn = excluded_paths(package_name="pkg", wsgi_server="gunicorn", **answers)
-    assert gunicorn == NEVER_COPIED | other_database | {"src/pkg/serve.py"}
+    waitress_files = {"src/pkg/serve.py", "tests/test_serve.py"}
+    assert gunicorn == NEVER_COPIED | other_database | waitress_files
     waitress = excluded_paths(package_name="pkg", wsgi_server="waitress", **answers)
-    waitress_only = {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"}
-    assert waitress == NEVER_COPIED | other_database | waitress_only
+    gunicorn_files = {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"}
+    assert waitress == NEVER_COPIED | other_database | gunicorn_files
     postgresql = excluded_paths(
         package_name="pkg", wsgi_server="gunicorn", recipes=ALL_RECIPES, database="postgresql"
     )
-    assert postgresql == NEVER_COPIED | {"src/pkg/db_sqlite.py", "src/pkg/serve.py"}
+    assert postgresql == NEVER_COPIED | {"src/pkg/db_sqlite.py"} | waitress_files
 
 
 def test_plain_python_in_the_template_passes_ruff() -> None:

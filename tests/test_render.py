@@ -119,7 +119,7 @@ SHARED_FILES = {
 }
 SERVER_FILES = {
     "gunicorn": {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"},
-    "waitress": {"src/{pkg}/serve.py"},
+    "waitress": {"src/{pkg}/serve.py", "tests/test_serve.py"},
 }
 DEFAULT_RECIPES = ALL_RECIPES[:3]
 

@@ -145,6 +145,12 @@ def insert(spool: IO[bytes], header: list[str]) -> int:
             except db.Conflict:
                 message = f"an id of lines {first} to {last} is in the table or twice in the file"
                 raise Problems([problem(first, "id", message)]) from None
+            except db.Error as error:
+                if not db.ids_exhausted(error):
+                    raise
+                # Not the file's fault alone, and no retry helps: say what to do instead.
+                message = "no new id is left (the table holds the largest): give each row its id"
+                raise Problems([problem(first, "id", message)]) from None
             imported += len(batch)
             cooperative.take_turn()
         if "id" in header:

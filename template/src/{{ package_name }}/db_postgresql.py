@@ -178,6 +178,12 @@ def unavailable(error: Exception) -> bool:
     return isinstance(error, psycopg.OperationalError | psycopg.errors.ReadOnlySqlTransaction)
 
 
+def ids_exhausted(error: Exception) -> bool:
+    """Whether `error` says that no new id is left for a row without one."""
+    # The identity sequence stops at 2**63 - 1: after rows that came with an id that high, say.
+    return isinstance(error, psycopg.errors.SequenceGeneratorLimitExceeded)
+
+
 def writable(connection: Connection) -> str:
     """Whether the database takes writes, for /healthz: "ok" or what is wrong."""
     row = connection.execute("SELECT current_setting('transaction_read_only')").fetchone()

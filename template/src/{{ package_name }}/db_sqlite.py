@@ -140,6 +140,12 @@ def unavailable(error: Exception) -> bool:
     return name.removeprefix("SQLITE_").split("_")[0] in UNAVAILABLE_CODES
 
 
+def ids_exhausted(error: Exception) -> bool:
+    """Whether `error` says that no new id is left for a row without one: never on SQLite."""
+    # Past the largest row id (2**63 - 1), SQLite picks an unused one at random.
+    return False
+
+
 def writable(connection: Connection) -> str:
     """Whether this process may write the database file, for /healthz: "ok" or what is wrong."""
     # SQLite opens a file it may not write read-only without a word, and fails at the first write.

@@ -10,6 +10,9 @@ from werkzeug.exceptions import ServiceUnavailable
 
 # Seconds a client turned away with 503 is asked to wait before it tries again.
 RETRY_AFTER = 5
+# The WSGI environ key by which the app asks the server to close the connection after its
+# answer: a client turned away should not keep a connection the server counts (serve.py).
+CLOSE_AFTER = "app.close_connection"
 
 
 class Holders:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from . import db
-from .limits import RETRY_AFTER
+from .limits import CLOSE_AFTER, RETRY_AFTER
 
 bp = Blueprint("main", __name__)
 
@@ -29,7 +29,7 @@ def favicon() -> Response:
 
 
 @bp.get("/healthz")
-def healthz() -> tuple[dict[str, str], int]:
+def healthz() -> tuple[dict[str, str], int] | tuple[dict[str, str], int, dict[str, str]]:
     """Answer 200 when the app can query its database and each recipe's check passes, else 503.
 
     A recipe adds a check to app.extensions["health_checks"]: a name and a function that
@@ -39,14 +39,16 @@ def healthz() -> tuple[dict[str, str], int]:
         db.scalar(db.get_db(), "SELECT 1")
     except Exception as error:  # any failure means "not healthy"
         current_app.logger.warning("Health check failed: %s", error)
-        return {"status": "unavailable", "database": "unreachable"}, 503
+        unreachable = {"status": "unavailable", "database": "unreachable"}
+        return unreachable, 503, {"Retry-After": str(RETRY_AFTER)}
     report = {"database": "ok"}
     for name, check in current_app.extensions.get("health_checks", {}).items():
         report[name] = check()
     healthy = all(state == "ok" for state in report.values())
     if not healthy:
         current_app.logger.warning("Health check failed: %s", report)
-    return {"status": "ok" if healthy else "unavailable", **report}, 200 if healthy else 503
+        return {"status": "unavailable", **report}, 503, {"Retry-After": str(RETRY_AFTER)}
+    return {"status": "ok", **report}, 200
 
 
 @bp.app_errorhandler(db.Error)
@@ -72,4 +74,7 @@ def plain_error(error: HTTPException) -> Response:
     for name, value in error.get_headers():
         if name != "Content-Type":
             response.headers[name] = value
+    if error.code == 503:
+        # Turned away: the connection is let go too, for the clients the server can serve.
+        request.environ[CLOSE_AFTER] = True
     return response

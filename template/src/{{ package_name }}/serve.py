@@ -23,10 +23,13 @@ import time
 from importlib import import_module
 from typing import Any
 
+from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
+from waitress.task import WSGITask
 
 from . import lifecycle
+from .limits import CLOSE_AFTER
 
 # Seconds the requests in flight may take to finish once the server is told to stop.
 GRACEFUL_TIMEOUT = 30
@@ -44,11 +47,28 @@ SETTINGS: dict[str, Any] = {
     # once and its stream ends at the next write, not several writes later.
     "channel_request_lookahead": 1,
     # waitress stops accepting past 100 open connections (kept-alive ones included), which left
-    # /healthz unanswered behind 56 streams and 44 clients it had turned away; poll() instead of
-    # select() has no 1,024-descriptor ceiling.
+    # /healthz unanswered behind 56 streams and 44 clients it had turned away (these now lose
+    # their connection with the 503: Task); poll() instead of select() has no 1,024-descriptor
+    # ceiling.
     "connection_limit": 500,
     "asyncore_use_poll": True,
 }
+
+
+class Task(WSGITask):
+    """waitress's task, which closes the connection after an answer the app marked CLOSE_AFTER."""
+
+    def build_response_header(self) -> bytes:
+        if self.environ is not None and self.environ.get(CLOSE_AFTER):
+            self.set_close_on_finish()
+        header: bytes = super().build_response_header()
+        return header
+
+
+class Channel(HTTPChannel):
+    """waitress's connection, with the Task above."""
+
+    task_class = Task
 
 
 def load(spec: str) -> Any:
@@ -78,13 +98,17 @@ def busy(sockets: dict[int, Any]) -> bool:
 
 
 def stop_gracefully(sockets: dict[int, Any], app: Any) -> None:
-    """Stop accepting, begin the app's shutdown, and exit once nothing is in flight.
+    """Stop listening, begin the app's shutdown, and exit once nothing is in flight.
 
     `sockets` is the server's map: its listening sockets and the connections they accepted.
     """
+    # Closed, a listening socket refuses new connections at once (a proxy tries another
+    # server); merely not accepting them would leave them waiting in its queue till the exit.
     for dispatcher in list(sockets.values()):
         if isinstance(dispatcher, BaseWSGIServer):
-            dispatcher.accepting = False
+            # The socket alone: the server's own close() would take its trigger, which the
+            # connections still in flight use to wake the loop.
+            wasyncore.dispatcher.close(dispatcher)
     if "shutdown" in getattr(app, "extensions", {}):
         lifecycle.shutdown(app).begin()
 
@@ -92,6 +116,11 @@ def stop_gracefully(sockets: dict[int, Any], app: Any) -> None:
         deadline = time.monotonic() + GRACEFUL_TIMEOUT
         while busy(sockets) and time.monotonic() < deadline:
             time.sleep(0.05)
+        # Past the deadline, cut what is left: its threads then end at their next write, rather
+        # than in the 5 s waitress gives them on its way out.
+        for channel in list(sockets.values()):
+            if isinstance(channel, HTTPChannel):
+                channel.close()
         # The second signal ends server.run() in the main thread.
         os.kill(os.getpid(), signal.SIGTERM)
 
@@ -111,6 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     server = create_server(
         app, map=sockets, listen=options.listen, threads=threads_for(app), **SETTINGS
     )
+    for listener in list(sockets.values()):
+        listener.channel_class = Channel
     stopping = False
 
     def on_signal(signum: int, frame: Any) -> None:
