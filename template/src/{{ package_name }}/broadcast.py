@@ -24,7 +24,10 @@ KEEP = 1_000
 CHANNEL = "events"
 # The largest id either database stores (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
-# Seconds the poller waits at most between two tries after errors.
+# Seconds the poller waits after an error before it tries again, doubled with each error in a
+# row up to MAX_PAUSE: a lost session (a restart, a failover) is back at once, a database that
+# stays down is tried every 5 s.
+FIRST_PAUSE = 0.05
 MAX_PAUSE = 5.0
 
 event_id = itemgetter(0)
@@ -200,7 +203,7 @@ class EventHub:
                     self.app.logger.exception("Reading new events failed (%d in a row)", failures)
                     close_quietly(connection)
                     connection = None
-                    time.sleep(min(interval * 2**failures, MAX_PAUSE))
+                    time.sleep(min(FIRST_PAUSE * 2 ** (failures - 1), MAX_PAUSE))
         except BaseException:
             # Not an error of the database's (the worker is exiting, say): the next wait() starts
             # another poller if there are listeners still.
