@@ -126,11 +126,15 @@ def wait_for(url: str, process: subprocess.Popen[Any], timeout: float = 30) -> N
 
 
 def start_production_server(
-    project: Path, package: str, env: dict[str, str]
+    project: Path, env: dict[str, str]
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start a rendered project's production server on a free port; wait until it is healthy."""
     port = free_port()
-    ask = f"from {package}.server import server_command; print(server_command(port={port}))"
+    # From scripts/serving.py, which the project's benchmarks import from their folder.
+    ask = (
+        "import sys; sys.path.insert(0, 'scripts'); from serving import server_command; "
+        f"print(server_command(port={port}))"
+    )
     command = ast.literal_eval(run([sys.executable, "-c", ask], project, **env).stdout)
     process = subprocess.Popen(
         command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -180,7 +184,7 @@ def served_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedP
     env = {**os.environ, "PYTHONPATH": str(project / "src"), "FLASK_DATABASE": str(database)}
     python = sys.executable
     run([python, "-m", "flask", "--app", package, "seed-db", "--rows", "300000"], project, **env)
-    process, address = start_production_server(project, package, env)
+    process, address = start_production_server(project, env)
     try:
         yield ServedProject(project, f"http://{address}", process, database)
     finally:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import copier
 import pytest
 
-from .conftest import run_project_checks
+from .conftest import run, run_project_checks
 from .test_update import copy_working_tree
 
 pytestmark = pytest.mark.slow
@@ -22,6 +23,7 @@ EXCLUDE = """\
     src/{{ package_name }}/hello.py
     src/{{ package_name }}/templates/recipes/hello.html
     tests/test_hello.py
+    tests/test_live_hello.py
     {% endif %}
 """
 # Step 2: the module, validated with params, its query run before the response starts.
@@ -74,8 +76,22 @@ def test_hello_without_a_name_is_a_400(client) -> None:
 """
 
 
+# Step 4: the checks every stream passes on the production server, for its path.
+LIVE_TESTS = """\
+import pytest
+
+from tests.live import StreamChecks
+
+pytestmark = pytest.mark.live
+
+
+class TestHello(StreamChecks):
+    path = "/hello?name=Ada"
+"""
+
+
 def add_the_recipe(template: Path) -> None:
-    """Steps 1 to 3 of the page, and nothing else."""
+    """Steps 1 to 4 of the page, and nothing else."""
     copier_yml = template / "copier.yml"
     text = copier_yml.read_text()
     last_choice = text.index("\n", text.index('"token_relay: POST /chat')) + 1
@@ -86,6 +102,7 @@ def add_the_recipe(template: Path) -> None:
     (package / "hello.py").write_text(MODULE)
     (package / "templates/recipes/hello.html").write_text(PARTIAL)
     (template / "template/tests/test_hello.py").write_text(TESTS)
+    (template / "template/tests/test_live_hello.py").write_text(LIVE_TESTS)
 
 
 def test_a_recipe_added_as_the_page_says_is_rendered_registered_and_tested(
@@ -102,10 +119,21 @@ def test_a_recipe_added_as_the_page_says_is_rendered_registered_and_tested(
     factory = (package / "__init__.py").read_text()
     assert "from . import db, hello, lifecycle, main\n" in factory
     assert "    app.register_blueprint(hello.bp)\n" in factory
-    result = run_project_checks(chosen)
-    # Its own tests ran among the project's (test_factory checks the index's link to it).
+    result = run_project_checks(chosen, live=True)
+    # Its own tests ran among the project's (test_factory checks the index's link to it), and
+    # the production server streamed it.
     assert "failed" not in result.stdout and " passed" in result.stdout
     assert (chosen / "tests/test_hello.py").exists()
+    hello = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_live_hello.py",
+    ]
+    assert "2 passed" in run(hello, chosen, PYTHONPATH=str(chosen / "src")).stdout
 
     other = tmp_path / "other"
     copier.run_copy(str(template), other, data={"recipes": ["sse"]}, defaults=True, quiet=True)

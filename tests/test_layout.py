@@ -52,7 +52,11 @@ def test_a_full_answer_set_excludes_nothing_but_the_other_servers_and_databases_
     waitress_files = {"src/pkg/serve.py", "tests/test_serve.py"}
     assert gunicorn == NEVER_COPIED | other_database | waitress_files
     waitress = excluded_paths(package_name="pkg", wsgi_server="waitress", **answers)
-    gunicorn_files = {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"}
+    gunicorn_files = {
+        "gunicorn.conf.py",
+        "tests/test_gunicorn_conf.py",
+        "tests/test_live_gunicorn.py",
+    }
     assert waitress == NEVER_COPIED | other_database | gunicorn_files
     postgresql = excluded_paths(
         package_name="pkg", wsgi_server="gunicorn", recipes=ALL_RECIPES, database="postgresql"

@@ -38,7 +38,6 @@ BASE_FILES = {
     "src/{pkg}/py.typed",
     "src/{pkg}/schema.sql",
     "src/{pkg}/seed.py",
-    "src/{pkg}/server.py",
     "src/{pkg}/settings.py",
     "src/{pkg}/streaming.py",
     "src/{pkg}/formats.py",
@@ -54,23 +53,28 @@ BASE_FILES = {
     "tests/test_no_conflicts.py",
     "tests/test_params.py",
     "tests/test_formats.py",
+    "tests/live.py",
+    "scripts/serving.py",
 }
 RECIPE_FILES = {
     "csv_export": {
         "src/{pkg}/csv_export.py",
         "src/{pkg}/templates/recipes/csv_export.html",
         "tests/test_csv_export.py",
+        "tests/test_live_csv_export.py",
     },
     "template_stream": {
         "src/{pkg}/template_stream.py",
         "src/{pkg}/templates/timeline.html",
         "src/{pkg}/templates/recipes/template_stream.html",
         "tests/test_template_stream.py",
+        "tests/test_live_template_stream.py",
     },
     "context_stream": {
         "src/{pkg}/context_stream.py",
         "src/{pkg}/templates/recipes/context_stream.html",
         "tests/test_context_stream.py",
+        "tests/test_live_context_stream.py",
     },
     "sse": {
         "src/{pkg}/sse.py",
@@ -79,17 +83,20 @@ RECIPE_FILES = {
         "src/{pkg}/templates/sse_demo.html",
         "src/{pkg}/templates/recipes/sse.html",
         "tests/test_sse.py",
+        "tests/test_live_sse.py",
         "tests/test_live_shutdown.py",
     },
     "ndjson": {
         "src/{pkg}/ndjson.py",
         "src/{pkg}/templates/recipes/ndjson.html",
         "tests/test_ndjson.py",
+        "tests/test_live_ndjson.py",
     },
     "zip_export": {
         "src/{pkg}/zip_export.py",
         "src/{pkg}/templates/recipes/zip_export.html",
         "tests/test_zip_export.py",
+        "tests/test_live_zip_export.py",
     },
     "csv_import": {
         "src/{pkg}/csv_import.py",
@@ -99,6 +106,7 @@ RECIPE_FILES = {
         "src/{pkg}/templates/import.html",
         "src/{pkg}/templates/recipes/csv_import.html",
         "tests/test_csv_import.py",
+        "tests/test_live_csv_import.py",
     },
     "token_relay": {
         "src/{pkg}/token_relay.py",
@@ -116,6 +124,14 @@ SHARED_FILES = {
     "src/{pkg}/orders.py": {"csv_export", "ndjson", "zip_export", "csv_import"},
     "tests/test_orders.py": {"csv_export", "ndjson", "zip_export", "csv_import"},
     "scripts/bench_exports.py": {"csv_export", "ndjson", "template_stream", "zip_export"},
+    "tests/test_live_server.py": {
+        "csv_export",
+        "template_stream",
+        "context_stream",
+        "sse",
+        "ndjson",
+        "zip_export",
+    },
 }
 SERVER_FILES = {
     "gunicorn": {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"},
@@ -161,8 +177,10 @@ def expected_files(
     package: str, recipes: list[str], server: str, database: str = "sqlite"
 ) -> set[str]:
     names = set(BASE_FILES) | SERVER_FILES[server] | {f"src/{{pkg}}/db_{database}.py"}
-    if set(recipes) - {"token_relay"}:
-        names.add("tests/test_live.py")
+    if server == "gunicorn" and {"csv_export", "template_stream", "ndjson", "zip_export"} & set(
+        recipes
+    ):
+        names.add("tests/test_live_gunicorn.py")
     for recipe in recipes:
         names |= RECIPE_FILES[recipe]
     names |= {name for name, users in SHARED_FILES.items() if users & set(recipes)}

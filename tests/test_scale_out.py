@@ -61,7 +61,7 @@ def instances(
     processes, addresses = [], []
     try:
         for _ in range(2):
-            process, address = start_production_server(project, "sales_reports", env)
+            process, address = start_production_server(project, env)
             processes.append(process)
             addresses.append(address)
         yield project, env, addresses
