@@ -47,7 +47,7 @@ def test_every_excluded_path_names_a_template_file() -> None:
 
 def test_a_full_answer_set_excludes_nothing_but_the_other_servers_and_databases_files() -> None:
     answers = {"recipes": ALL_RECIPES, "database": "sqlite"}
-    other_database = {"src/pkg/db_postgresql.py"}
+    other_database = {"src/pkg/db_postgresql.py", "tests/fixtures/postgresql.py"}
     gunicorn = excluded_paths(package_name="pkg", wsgi_server="gunicorn", **answers)
     waitress_files = {"src/pkg/serve.py", "tests/test_serve.py"}
     assert gunicorn == NEVER_COPIED | other_database | waitress_files
@@ -61,7 +61,8 @@ def test_a_full_answer_set_excludes_nothing_but_the_other_servers_and_databases_
     postgresql = excluded_paths(
         package_name="pkg", wsgi_server="gunicorn", recipes=ALL_RECIPES, database="postgresql"
     )
-    assert postgresql == NEVER_COPIED | {"src/pkg/db_sqlite.py"} | waitress_files
+    sqlite_files = {"src/pkg/db_sqlite.py", "tests/fixtures/sqlite.py"}
+    assert postgresql == NEVER_COPIED | sqlite_files | waitress_files
 
 
 def test_plain_python_in_the_template_passes_ruff() -> None:

@@ -54,6 +54,7 @@ BASE_FILES = {
     "tests/test_params.py",
     "tests/test_formats.py",
     "tests/live.py",
+    "tests/fixtures/__init__.py",
     "scripts/serving.py",
 }
 RECIPE_FILES = {
@@ -83,7 +84,9 @@ RECIPE_FILES = {
         "src/{pkg}/templates/sse_demo.html",
         "src/{pkg}/templates/recipes/sse.html",
         "tests/test_sse.py",
+        "tests/test_broadcast.py",
         "tests/test_live_sse.py",
+        "tests/fixtures/sse.py",
         "tests/test_live_shutdown.py",
     },
     "ndjson": {
@@ -106,7 +109,9 @@ RECIPE_FILES = {
         "src/{pkg}/templates/import.html",
         "src/{pkg}/templates/recipes/csv_import.html",
         "tests/test_csv_import.py",
+        "tests/test_csv_import_refusals.py",
         "tests/test_live_csv_import.py",
+        "tests/fixtures/csv_import.py",
     },
     "token_relay": {
         "src/{pkg}/token_relay.py",
@@ -116,7 +121,10 @@ RECIPE_FILES = {
         "src/{pkg}/templates/chat_demo.html",
         "src/{pkg}/templates/recipes/token_relay.html",
         "tests/test_token_relay.py",
+        "tests/test_chat_upstream.py",
         "tests/test_live_token_relay.py",
+        "tests/fake_upstream.py",
+        "tests/fixtures/token_relay.py",
     },
 }
 # Modules that more than one recipe needs.
@@ -176,7 +184,14 @@ CASES = {
 def expected_files(
     package: str, recipes: list[str], server: str, database: str = "sqlite"
 ) -> set[str]:
-    names = set(BASE_FILES) | SERVER_FILES[server] | {f"src/{{pkg}}/db_{database}.py"}
+    names = (
+        set(BASE_FILES)
+        | SERVER_FILES[server]
+        | {
+            f"src/{{pkg}}/db_{database}.py",
+            f"tests/fixtures/{database}.py",
+        }
+    )
     if server == "gunicorn" and {"csv_export", "template_stream", "ndjson", "zip_export"} & set(
         recipes
     ):
