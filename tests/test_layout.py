@@ -47,7 +47,11 @@ def test_every_excluded_path_names_a_template_file() -> None:
 
 def test_a_full_answer_set_excludes_nothing_but_the_other_servers_and_databases_files() -> None:
     answers = {"recipes": ALL_RECIPES, "database": "sqlite"}
-    other_database = {"src/pkg/db_postgresql.py", "tests/fixtures/postgresql.py"}
+    other_database = {
+        "src/pkg/db_postgresql.py",
+        "tests/fixtures/postgresql.py",
+        "tests/test_db_postgresql.py",
+    }
     gunicorn = excluded_paths(package_name="pkg", wsgi_server="gunicorn", **answers)
     waitress_files = {"src/pkg/serve.py", "tests/test_serve.py"}
     assert gunicorn == NEVER_COPIED | other_database | waitress_files
@@ -61,7 +65,7 @@ def test_a_full_answer_set_excludes_nothing_but_the_other_servers_and_databases_
     postgresql = excluded_paths(
         package_name="pkg", wsgi_server="gunicorn", recipes=ALL_RECIPES, database="postgresql"
     )
-    sqlite_files = {"src/pkg/db_sqlite.py", "tests/fixtures/sqlite.py"}
+    sqlite_files = {"src/pkg/db_sqlite.py", "tests/fixtures/sqlite.py", "tests/test_db_sqlite.py"}
     assert postgresql == NEVER_COPIED | sqlite_files | waitress_files
 
 

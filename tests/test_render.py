@@ -53,6 +53,8 @@ BASE_FILES = {
     "tests/test_no_conflicts.py",
     "tests/test_params.py",
     "tests/test_formats.py",
+    "tests/test_streaming.py",
+    "tests/test_db.py",
     "tests/live.py",
     "tests/fixtures/__init__.py",
     "scripts/serving.py",
