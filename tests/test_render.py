@@ -132,6 +132,7 @@ RECIPE_FILES = {
 # Modules that more than one recipe needs.
 SHARED_FILES = {
     "src/{pkg}/orders.py": {"csv_export", "ndjson", "zip_export", "csv_import"},
+    "src/{pkg}/events.py": {"template_stream", "context_stream", "sse", "zip_export"},
     "tests/test_orders.py": {"csv_export", "ndjson", "zip_export", "csv_import"},
     "scripts/bench_exports.py": {"csv_export", "ndjson", "template_stream", "zip_export"},
     "tests/test_live_server.py": {

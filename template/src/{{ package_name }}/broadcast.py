@@ -11,10 +11,8 @@ from operator import itemgetter
 
 from flask import Flask
 
-from . import db, lifecycle
-
-# (id, kind, message), as the events table holds them.
-Event = tuple[int, str, str]
+from . import db, events, lifecycle
+from .events import MAX_ID, Event
 
 # Rows read per query, when polling and when a listener catches up from the table.
 BATCH = 100
@@ -22,8 +20,6 @@ BATCH = 100
 KEEP = 1_000
 # What the events trigger notifies on PostgreSQL (schema.sql).
 CHANNEL = "events"
-# The largest id either database stores (a signed 64-bit integer).
-MAX_ID = 2**63 - 1
 # Seconds the poller waits after an error before it tries again, doubled with each error in a
 # row up to MAX_PAUSE: a lost session (a restart, a failover) is back at once, a database that
 # stays down is tried every 5 s.
@@ -35,9 +31,7 @@ event_id = itemgetter(0)
 
 def read_events(connection: db.Connection, after: int, until: int = MAX_ID) -> list[Event]:
     """The next BATCH events with an id above `after` and at most `until`, oldest first."""
-    sql = "SELECT id, kind, message FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"
-    rows = db.execute(connection, sql, (after, until, BATCH)).fetchall()
-    return [tuple(row) for row in rows]
+    return events.between(connection, after, until, BATCH)
 
 
 def listen_for_news(connection: db.Connection) -> None:
@@ -54,11 +48,6 @@ def wait_for_news(connection: db.Connection | None, timeout: float) -> None:
         return
     for _ in connection.notifies(timeout=timeout, stop_after=1):
         pass
-
-
-def newest_event(connection: db.Connection) -> int:
-    """The id of the newest event in the table (0 when it is empty)."""
-    return int(db.scalar(connection, "SELECT coalesce(max(id), 0) FROM events"))
 
 
 class TableReader:
@@ -107,7 +96,7 @@ class EventHub:
                     with self.app.app_context():
                         connection = db.connect()
                         try:
-                            self._floor = newest_event(connection)
+                            self._floor = events.newest(connection)
                         finally:
                             connection.close()
                 except Exception:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, request, stream_with_context
 from markupsafe import escape
 
-from . import db, params, streaming
+from . import db, events, params, streaming
 
 bp = Blueprint("context_stream", __name__)
 
@@ -28,25 +28,24 @@ def checked_request() -> int:
     # Counted here, not in the generator: a database that cannot be read is a 503, not a 200 cut
     # after the greeting. Flask 3.1.2 and 3.1.3 run teardown before the first chunk as well,
     # which closes this request's connection (db.get_db() would open a new one if used later).
-    events: int = db.scalar(db.get_db(), "SELECT count(*) FROM events")
-    return events
+    return events.count(db.get_db())
 
 
 @bp.get("/stream")
 def stream() -> Response:
     """Stream a greeting, wrapping the generator in stream_with_context."""
-    events = checked_request()
-    return streaming.stream(stream_with_context(greeting(events)), mimetype="text/html")
+    total = checked_request()
+    return streaming.stream(stream_with_context(greeting(total)), mimetype="text/html")
 
 
 @bp.get("/stream/decorated")
 def stream_decorated() -> Response:
     """Stream the same greeting, with stream_with_context as a decorator."""
-    events = checked_request()
+    total = checked_request()
 
     @stream_with_context
     def generate() -> Iterator[str]:
-        yield from greeting(events)
+        yield from greeting(total)
 
     # Flask types the decorator's result as the iterator itself, so mypy needs telling that
     # generate is still called (stream_with_context wraps the call).

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import datetime
 
 import click
 from flask import Blueprint, Flask, Response, current_app, render_template, request
@@ -13,7 +12,9 @@ from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
 from . import db, formats, params, seed, streaming
-from .broadcast import MAX_ID, Event, EventHub, TableReader
+from . import events as event_table  # `events` is the view's name here
+from .broadcast import EventHub, TableReader
+from .events import MAX_ID, Event
 
 # cli_group=None: the command is `flask add-event`, not `flask sse add-event`.
 bp = Blueprint("sse", __name__, cli_group=None)
@@ -140,11 +141,6 @@ def demo() -> str:
 def add_event_command(message: str, kind: str) -> None:
     """Insert an event: every open /events stream sends it."""
     connection = db.get_db()
-    created_at = datetime.now().isoformat(sep=" ", timespec="seconds")
-    event_id = db.scalar(
-        connection,
-        "INSERT INTO events (created_at, kind, message) VALUES (?, ?, ?) RETURNING id",
-        (created_at, kind, message),
-    )
+    event_id = event_table.add(connection, kind, message)
     connection.commit()
     click.echo(f"Added event {event_id}.")

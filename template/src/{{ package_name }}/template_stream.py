@@ -6,7 +6,7 @@ from collections.abc import Callable, Generator, Iterator
 
 from flask import Blueprint, Response, current_app, stream_template, stream_template_string
 
-from . import db, params, streaming
+from . import events, params, streaming
 
 bp = Blueprint("template_stream", __name__)
 
@@ -28,12 +28,6 @@ COMPACT_PAGE = """<!doctype html>
 """
 
 
-def open_events(limit: int) -> tuple[db.Rows, Callable[[], None]]:
-    """Run the events query on a connection that the stream owns: the cursor and its close."""
-    sql = "SELECT id, created_at, kind, message FROM events ORDER BY id LIMIT ?"
-    return db.open_cursor(sql, (limit,))
-
-
 def stream_page(pieces: Iterator[str], close: Callable[[], None]) -> Response:
     """Send rendered pieces in chunks; closing the response closes them and the cursor."""
     # stream_template's generator holds the request context until it is closed: close it with
@@ -52,7 +46,7 @@ def stream_page(pieces: Iterator[str], close: Callable[[], None]) -> Response:
 def timeline() -> Response:
     """Stream the event timeline with stream_template; ?limit=N sets how many events."""
     limit = params.integer("limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
-    cursor, close = open_events(limit)
+    cursor, close = events.open_timeline(limit)
     # The cursor goes in as a lazy iterable: rows are read while the page is being sent.
     return stream_page(stream_template("timeline.html", events=cursor, limit=limit), close)
 
@@ -61,5 +55,5 @@ def timeline() -> Response:
 def timeline_compact() -> Response:
     """Stream the same events with stream_template_string and an inline template."""
     limit = params.integer("limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
-    cursor, close = open_events(limit)
+    cursor, close = events.open_timeline(limit)
     return stream_page(stream_template_string(COMPACT_PAGE, events=cursor), close)

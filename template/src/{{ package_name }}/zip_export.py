@@ -13,11 +13,10 @@ from flask import Blueprint, Response, current_app
 from flask.sansio.blueprints import BlueprintSetupState
 from stream_zip import ZIP_32, ZIP_64, MemberFile, stream_zip
 
-from . import db, formats, orders, streaming
+from . import db, events, formats, orders, streaming
 
 bp = Blueprint("zip_export", __name__)
 
-EVENT_COLUMNS = ("id", "created_at", "kind", "message")
 # Unix permissions of every member: readable by all, as a download should unpack.
 MODE = 0o644
 
@@ -31,15 +30,6 @@ def set_defaults(state: BlueprintSetupState) -> None:
     state.app.config.setdefault("ZIP_COMPRESSION_LEVEL", 6)
     # The same switch as csv_export's: each member is what /large.csv would write.
     state.app.config.setdefault("CSV_FORMULA_GUARD", True)
-
-
-def events_query(guard: bool) -> str:
-    """SQL for events.csv, under the orders' ?since= and ?limit=; every column but id is text."""
-    selected = ", ".join(
-        f"{formats.formula_safe(name, db.FIRST_CODE)} AS {name}" if guard and name != "id" else name
-        for name in EVENT_COLUMNS
-    )
-    return f"SELECT {selected} FROM events WHERE created_at >= ? ORDER BY id LIMIT ?"
 
 
 def counted(chunks: Iterable[bytes], totals: dict[str, object]) -> Iterator[bytes]:
@@ -80,7 +70,7 @@ def export_zip() -> Response:
     with ExitStack() as opened:
         orders_csv, close = db.open_csv(asked.sql(guard=guard), asked.arguments)
         opened.callback(close)
-        events_csv, close = db.open_csv(events_query(guard), asked.arguments)
+        events_csv, close = db.open_csv(events.export_sql(guard=guard), asked.arguments)
         opened.callback(close)
         on_close = opened.pop_all().close
     level = config["ZIP_COMPRESSION_LEVEL"]
