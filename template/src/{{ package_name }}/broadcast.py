@@ -11,7 +11,8 @@ from operator import itemgetter
 
 from flask import Flask
 
-from . import db, events, lifecycle
+from . import db, lifecycle
+from . import events as event_table  # `events` names the lists of rows here
 from .events import MAX_ID, Event
 
 # Rows read per query, when polling and when a listener catches up from the table.
@@ -31,7 +32,7 @@ event_id = itemgetter(0)
 
 def read_events(connection: db.Connection, after: int, until: int = MAX_ID) -> list[Event]:
     """The next BATCH events with an id above `after` and at most `until`, oldest first."""
-    return events.between(connection, after, until, BATCH)
+    return event_table.between(connection, after, until, BATCH)
 
 
 def listen_for_news(connection: db.Connection) -> None:
@@ -96,7 +97,7 @@ class EventHub:
                     with self.app.app_context():
                         connection = db.connect()
                         try:
-                            self._floor = events.newest(connection)
+                            self._floor = event_table.newest(connection)
                         finally:
                             connection.close()
                 except Exception:
