@@ -193,6 +193,7 @@ def expected_files(
         | {
             f"src/{{pkg}}/db_{database}.py",
             f"tests/fixtures/{database}.py",
+            f"tests/test_db_{database}.py",
         }
     )
     if server == "gunicorn" and {"csv_export", "template_stream", "ndjson", "zip_export"} & set(
