@@ -19,7 +19,7 @@ from .events import MAX_ID, Event
 BATCH = 100
 # Events kept in memory for listeners that fall a little behind; older ones come from the table.
 KEEP = 1_000
-# What the events trigger notifies on PostgreSQL (schema.sql).
+# What the events trigger notifies on PostgreSQL (schema.sql, or migration 0002).
 CHANNEL = "events"
 # Seconds the poller waits after an error before it tries again, doubled with each error in a
 # row up to MAX_PAUSE: a lost session (a restart, a failover) is back at once, a database that
@@ -36,7 +36,7 @@ def read_events(connection: db.Connection, after: int, until: int = MAX_ID) -> l
 
 
 def listen_for_news(connection: db.Connection) -> None:
-    """On PostgreSQL, subscribe to the NOTIFY that schema.sql's trigger sends for new events."""
+    """On PostgreSQL, subscribe to the NOTIFY that the events trigger sends for new events."""
     # psycopg's connections receive notifications; sqlite3 has nothing of the kind and polls.
     if hasattr(connection, "notifies"):
         db.execute(connection, f"LISTEN {CHANNEL}")
@@ -181,7 +181,7 @@ class EventHub:
                 try:
                     if connection is None:
                         with self.app.app_context():
-                            connection = db.connect()
+                            connection = db.connect_for_listener()
                         listen_for_news(connection)
                     events = read_events(connection, after)
                     self._publish(events)

@@ -19,12 +19,16 @@ Cursor = psycopg.Cursor[Any]
 NO_LIMIT = None
 # The function that gives the code point of a text's first character (0 for '').
 FIRST_CODE = "ascii"
-# What connect() is given for a stream's own connection, and for init-db's.
+# What connect() is given for a stream's own connection, for init-db's and for the event
+# poller's: each is a session of its own, outside the pool.
 # A plain query is planned for its last row: ORDER BY id became a sort of the whole table
 # before row one (87 ms at 300,000 rows). A stream's connection serves that stream alone: walk
 # the id index instead, so the first row leaves at once.
 FOR_STREAM: dict[str, Any] = {"settings": "-c enable_sort=off"}
-FOR_CREATE: dict[str, Any] = {}
+# A command runs once: a pool would only add its threads.
+FOR_CREATE: dict[str, Any] = {"own": True}
+# LISTEN stays with the session that ran it: the pool would hand it to a request.
+FOR_LISTENER: dict[str, Any] = {"own": True}
 
 # What connect() raises when the database cannot be opened.
 Unavailable = psycopg.OperationalError
@@ -34,13 +38,19 @@ Conflict = psycopg.IntegrityError
 Error = psycopg.Error
 
 
-def connect(*, settings: str = "") -> Connection:
-    """Open a new connection to DATABASE_URL; each statement commits on its own.
+def connect(*, settings: str = "", own: bool = False) -> Connection:
+    """A connection to DATABASE_URL: from this process's pool, or with `settings` or `own` a new
+    session of its own; each statement commits on its own, and close() ends or returns it.
 
     `settings` ("-c name=value ...") hold for this session alone; they travel in the request
     that opens the connection, added to the URL's own options, and cost no round trip.
     """
     url = current_app.config["DATABASE_URL"]
+    # The app's pool for requests (pool.py, or SQLAlchemy's with data_layer sqlalchemy); none
+    # with DATABASE_POOL_SIZE 0.
+    if not settings and not own and (pool := current_app.extensions.get("database_pool")):
+        connection: Connection = pool.connect()
+        return connection
     if not settings:
         return psycopg.connect(url, autocommit=True)
     options = f"{conninfo_to_dict(url).get('options', '')} {settings}".strip()
@@ -167,7 +177,8 @@ def advance_ids(connection: Connection, table: str) -> None:
 
 def describe(connection: Connection) -> str:
     """Where the data lives, for messages (without the password)."""
-    info = connection.info
+    # From the libpq connection: SQLAlchemy's proxy of a pooled one has an .info of its own.
+    info = psycopg.ConnectionInfo(connection.pgconn)
     return f"database {info.dbname} on {info.host}:{info.port}"
 
 

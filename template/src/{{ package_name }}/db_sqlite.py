@@ -22,9 +22,11 @@ Rows = sqlite3.Cursor
 NO_LIMIT = -1
 # The function that gives the code point of a text's first character (NULL for '').
 FIRST_CODE = "unicode"
-# What connect() is given for a stream's own connection, and for init-db's.
+# What connect() is given for a stream's own connection, for init-db's and for the event
+# poller's: a file is opened the same way for each (init-db may create it).
 FOR_STREAM: dict[str, Any] = {}
 FOR_CREATE: dict[str, Any] = {"create": True}
+FOR_LISTENER: dict[str, Any] = {}
 
 # What connect() raises when the database cannot be opened.
 Unavailable = sqlite3.OperationalError
