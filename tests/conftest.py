@@ -33,6 +33,8 @@ ALL_RECIPES = [
     "csv_import",
     "token_relay",
 ]
+# How a project's own tests are run: in this environment, leaving no cache in the project.
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 MYPY_CACHE = Path(tempfile.gettempdir()) / "flask-streaming-template-mypy-cache"
 
 
@@ -78,17 +80,7 @@ def run_project_checks(project: Path, *, live: bool = False) -> subprocess.Compl
     run([python, "-m", "mypy", "--cache-dir", str(MYPY_CACHE)], project)
     # This environment has the projects' dependencies; src/ on the path stands in for an install.
     return run(
-        [
-            python,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            *([] if live else ["-m", "not live"]),
-        ],
-        project,
-        PYTHONPATH=str(project / "src"),
+        [*PYTEST, *([] if live else ["-m", "not live"])], project, PYTHONPATH=str(project / "src")
     )
 
 

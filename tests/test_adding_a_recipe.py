@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import copier
 import pytest
 
-from .conftest import run, run_project_checks
+from .conftest import PYTEST, run, run_project_checks
 from .test_update import copy_working_tree
 
 pytestmark = pytest.mark.slow
@@ -24,6 +23,7 @@ EXCLUDE = """\
     src/{{ package_name }}/templates/recipes/hello.html
     tests/test_hello.py
     tests/test_live_hello.py
+    tests/fixtures/hello.py
     {% endif %}
 """
 # Step 2: the module, validated with params, its query run before the response starts.
@@ -63,10 +63,28 @@ PARTIAL = """\
   </ul>
 </section>
 """
+# ...with a fixture of its own, which conftest loads from tests/fixtures/ with nothing edited.
+FIXTURES = """\
+from collections.abc import Callable
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+
+@pytest.fixture
+def greeting(client: FlaskClient) -> Callable[[str], TestResponse]:
+    \"\"\"GET /hello for a name: the response.\"\"\"
+
+    def get(name: str) -> TestResponse:
+        return client.get("/hello", query_string={"name": name})
+
+    return get
+"""
 TESTS = """\
-def test_hello_greets_and_counts(client, seed) -> None:
+def test_hello_greets_and_counts(greeting, seed) -> None:
     seed(3)
-    response = client.get("/hello?name=Ada")
+    response = greeting("Ada")
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "Hello, Ada!\\nThere are 3 orders.\\n"
 
@@ -101,6 +119,7 @@ def add_the_recipe(template: Path) -> None:
     package = template / PACKAGE
     (package / "hello.py").write_text(MODULE)
     (package / "templates/recipes/hello.html").write_text(PARTIAL)
+    (template / "template/tests/fixtures/hello.py").write_text(FIXTURES)
     (template / "template/tests/test_hello.py").write_text(TESTS)
     (template / "template/tests/test_live_hello.py").write_text(LIVE_TESTS)
 
@@ -124,15 +143,8 @@ def test_a_recipe_added_as_the_page_says_is_rendered_registered_and_tested(
     # the production server streamed it.
     assert "failed" not in result.stdout and " passed" in result.stdout
     assert (chosen / "tests/test_hello.py").exists()
-    hello = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "tests/test_live_hello.py",
-    ]
+    assert (chosen / "tests/fixtures/hello.py").exists()
+    hello = [*PYTEST, "tests/test_live_hello.py"]
     assert "2 passed" in run(hello, chosen, PYTHONPATH=str(chosen / "src")).stdout
 
     other = tmp_path / "other"

@@ -13,7 +13,16 @@ from pathlib import Path
 import copier
 import pytest
 
-from .conftest import ALL_RECIPES, TEMPLATE, free_port, run, run_project_checks, stop, wait_for
+from .conftest import (
+    ALL_RECIPES,
+    PYTEST,
+    TEMPLATE,
+    free_port,
+    run,
+    run_project_checks,
+    stop,
+    wait_for,
+)
 
 DOCS = TEMPLATE / "docs"
 SOURCE_BLOCK = re.compile(r"<!-- source: (?:(\w+):)?(\S+) -->\n```\w*\n(.*?)\n```", re.DOTALL)
@@ -52,15 +61,25 @@ def test_benchmark_plot_is_drawn_from_the_committed_output(tmp_path: Path, serve
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Projects with every recipe, one per database, as the docs' code comes from them."""
+    """Projects with every recipe, one per database and one with SQLAlchemy, as the docs' code
+    comes from them (a block's `<!-- source: NAME:path -->` names its project)."""
     projects = {}
-    for database in ("sqlite", "postgresql"):
-        destination = tmp_path_factory.mktemp("docs") / database
-        answers = {"recipes": ALL_RECIPES, "database": database}
+    variants = {
+        "sqlite": {"database": "sqlite"},
+        "postgresql": {"database": "postgresql"},
+        "sqlalchemy": {"database": "sqlite", "data_layer": "sqlalchemy"},
+    }
+    for name, answers in variants.items():
+        destination = tmp_path_factory.mktemp("docs") / name
         copier.run_copy(
-            str(TEMPLATE), destination, data=answers, defaults=True, vcs_ref="HEAD", quiet=True
+            str(TEMPLATE),
+            destination,
+            data={"recipes": ALL_RECIPES, **answers},
+            defaults=True,
+            vcs_ref="HEAD",
+            quiet=True,
         )
-        projects[database] = destination
+        projects[name] = destination
     return projects
 
 
@@ -128,8 +147,7 @@ def test_the_streaming_view_of_your_own_works_as_shown(render) -> None:
     factory.write_text(code)
     # ruff, mypy and the project's tests (the index among them), then the example's own tests.
     run_project_checks(project)
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    tests = run([*command, "tests/test_customers.py"], project, PYTHONPATH=str(project / "src"))
+    tests = run([*PYTEST, "tests/test_customers.py"], project, PYTHONPATH=str(project / "src"))
     assert "4 passed" in tests.stdout, tests.stdout
 
 
@@ -238,7 +256,7 @@ def documented_default(cell: str, config: dict[str, object]) -> object:
 
 
 def test_settings_tables_show_the_defaults_of_the_code(rendered: dict[str, Path]) -> None:
-    configs = {database: configured(project) for database, project in rendered.items()}
+    configs = {database: configured(rendered[database]) for database in ("sqlite", "postgresql")}
     rows = matches_in_docs(SETTING_ROW)
     assert len(rows) >= 25
     for page, match in rows:

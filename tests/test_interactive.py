@@ -47,6 +47,7 @@ def test_person_answers_the_questions(tmp_path) -> None:
     answer("Streaming recipes to include", DOWN + " ")
     answer("Production WSGI server", DOWN)  # waitress
     answer("Database the streams read from", "")  # sqlite
+    answer("How the app reaches its database", DOWN)  # sqlalchemy
     child.expect_exact("is ready in")
     child.expect(pexpect.EOF)
     child.close()
@@ -64,8 +65,11 @@ def test_person_answers_the_questions(tmp_path) -> None:
         "recipes": ["csv_export", "context_stream"],
         "wsgi_server": "waitress",
         "database": "sqlite",
+        "data_layer": "sqlalchemy",
     }
     assert (destination / "src/stock_feed/csv_export.py").exists()
+    assert (destination / "src/stock_feed/models.py").exists()
+    assert not (destination / "src/stock_feed/schema.sql").exists()
     assert not (destination / "src/stock_feed/template_stream.py").exists()
     assert not (destination / "gunicorn.conf.py").exists()
     run_project_checks(destination)

@@ -10,7 +10,7 @@ import jinja2
 import pytest
 import yaml
 
-from .conftest import ALL_RECIPES, TEMPLATE, run
+from .conftest import ALL_RECIPES, MYPY_CACHE, TEMPLATE, run
 from .test_render import DEFAULT_RECIPES, expected_files
 
 SOURCES = TEMPLATE / "template"
@@ -38,35 +38,50 @@ def test_every_name_under_template_is_plain() -> None:
 def test_every_excluded_path_names_a_template_file() -> None:
     # With no recipe and the other server, every conditional entry renders its paths.
     answers = {"recipes": [], "wsgi_server": "waitress", "database": "sqlite"}
-    paths = excluded_paths(package_name="{{ package_name }}", **answers) - NEVER_COPIED
+    paths = set()
+    for data_layer in ("dbapi", "sqlalchemy"):
+        chosen = {**answers, "data_layer": data_layer}
+        paths |= excluded_paths(package_name="{{ package_name }}", **chosen) - NEVER_COPIED
     assert {"src/{{ package_name }}/sse.py", "gunicorn.conf.py"} <= paths
+    assert {"src/{{ package_name }}/models.py", "src/{{ package_name }}/schema.sql"} <= paths
     for path in paths:
         source = SOURCES / path
-        assert source.is_file() or source.with_name(source.name + ".jinja").is_file(), path
+        assert source.exists() or source.with_name(source.name + ".jinja").is_file(), path
 
 
 def test_a_full_answer_set_excludes_nothing_but_the_other_servers_and_databases_files() -> None:
-    answers = {"recipes": ALL_RECIPES, "database": "sqlite"}
+    answers = {"recipes": ALL_RECIPES, "database": "sqlite", "data_layer": "dbapi"}
+    sqlalchemy_files = {
+        "src/pkg/models.py",
+        "src/pkg/migrations",
+        "tests/test_models.py",
+        "scripts/bench_data_layers.py",
+    }
     other_database = {
+        "src/pkg/pool.py",
         "src/pkg/db_postgresql.py",
         "tests/fixtures/postgresql.py",
         "tests/test_db_postgresql.py",
+        "tests/test_live_db_postgresql.py",
     }
     gunicorn = excluded_paths(package_name="pkg", wsgi_server="gunicorn", **answers)
     waitress_files = {"src/pkg/serve.py", "tests/test_serve.py"}
-    assert gunicorn == NEVER_COPIED | other_database | waitress_files
+    assert gunicorn == NEVER_COPIED | other_database | waitress_files | sqlalchemy_files
     waitress = excluded_paths(package_name="pkg", wsgi_server="waitress", **answers)
     gunicorn_files = {
         "gunicorn.conf.py",
         "tests/test_gunicorn_conf.py",
         "tests/test_live_gunicorn.py",
     }
-    assert waitress == NEVER_COPIED | other_database | gunicorn_files
-    postgresql = excluded_paths(
-        package_name="pkg", wsgi_server="gunicorn", recipes=ALL_RECIPES, database="postgresql"
-    )
+    assert waitress == NEVER_COPIED | other_database | gunicorn_files | sqlalchemy_files
+    everything = {"package_name": "pkg", "wsgi_server": "gunicorn", "recipes": ALL_RECIPES}
+    postgresql = excluded_paths(**everything, database="postgresql", data_layer="dbapi")
     sqlite_files = {"src/pkg/db_sqlite.py", "tests/fixtures/sqlite.py", "tests/test_db_sqlite.py"}
-    assert postgresql == NEVER_COPIED | sqlite_files | waitress_files
+    assert postgresql == NEVER_COPIED | sqlite_files | waitress_files | sqlalchemy_files
+    # With SQLAlchemy, the models and migrations instead of schema.sql, and its pool instead.
+    sqlalchemy = excluded_paths(**everything, database="postgresql", data_layer="sqlalchemy")
+    dbapi_files = {"src/pkg/schema.sql", "src/pkg/pool.py"}
+    assert sqlalchemy == NEVER_COPIED | sqlite_files | waitress_files | dbapi_files
 
 
 def test_plain_python_in_the_template_passes_ruff() -> None:
@@ -114,7 +129,8 @@ def test_the_template_repository_lints_and_type_checks() -> None:
     python = sys.executable
     run([python, "-m", "ruff", "check", "--no-cache", "."], TEMPLATE)
     run([python, "-m", "ruff", "format", "--check", "--no-cache", "."], TEMPLATE)
-    # [tool.mypy] in pyproject.toml: scripts/ and tests/, strict.
-    run([python, "-m", "mypy", "--no-incremental"], TEMPLATE)
+    # [tool.mypy] in pyproject.toml: scripts/ and tests/, strict. The cache stays out of the
+    # repository: Copier adds every untracked file of a template checkout while it copies.
+    run([python, "-m", "mypy", "--cache-dir", str(MYPY_CACHE / "template")], TEMPLATE)
     checker = [python, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
     run([*checker, str(TEMPLATE / ".github/workflows/ci.yml")], TEMPLATE)

@@ -119,4 +119,5 @@ def test_answers_file_records_every_answer(tmp_path) -> None:
         "recipes",
         "wsgi_server",
         "database",
+        "data_layer",
     }

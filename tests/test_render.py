@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import ALL_RECIPES, run, run_project_checks
+from .conftest import ALL_RECIPES, PYTEST, run, run_project_checks
 
 BASE_FILES = {
     ".copier-answers.yml",
@@ -31,12 +31,12 @@ BASE_FILES = {
     "deploy/nginx.conf",
     "pyproject.toml",
     "src/{pkg}/__init__.py",
+    "src/{pkg}/db_interface.py",
     "src/{pkg}/db.py",
     "src/{pkg}/lifecycle.py",
     "src/{pkg}/main.py",
     "src/{pkg}/params.py",
     "src/{pkg}/py.typed",
-    "src/{pkg}/schema.sql",
     "src/{pkg}/seed.py",
     "src/{pkg}/settings.py",
     "src/{pkg}/streaming.py",
@@ -89,6 +89,7 @@ RECIPE_FILES = {
         "tests/test_broadcast.py",
         "tests/test_live_sse.py",
         "tests/fixtures/sse.py",
+        "tests/fixtures/shutdown.py",
         "tests/test_live_shutdown.py",
     },
     "ndjson": {
@@ -135,14 +136,14 @@ SHARED_FILES = {
     "src/{pkg}/events.py": {"template_stream", "context_stream", "sse", "zip_export"},
     "tests/test_orders.py": {"csv_export", "ndjson", "zip_export", "csv_import"},
     "scripts/bench_exports.py": {"csv_export", "ndjson", "template_stream", "zip_export"},
-    "tests/test_live_server.py": {
-        "csv_export",
-        "template_stream",
-        "context_stream",
-        "sse",
-        "ndjson",
-        "zip_export",
-    },
+    # The recipes whose live tests use the shared live_server: all but these two.
+    "tests/test_live_server.py": set(ALL_RECIPES) - {"csv_import", "token_relay"},
+}
+# Tests of where two recipes meet: rendered with both.
+PAIR_FILES = {
+    "tests/test_zip_export_and_csv_export.py": {"zip_export", "csv_export"},
+    "tests/test_csv_import_and_csv_export.py": {"csv_import", "csv_export"},
+    "tests/test_live_shutdown_download.py": {"sse", "csv_export"},
 }
 SERVER_FILES = {
     "gunicorn": {"gunicorn.conf.py", "tests/test_gunicorn_conf.py"},
@@ -175,6 +176,12 @@ CASES = {
         "wsgi_server": "waitress",
         "recipes": ["template_stream", "csv_export"],
     },
+    "sqlalchemy, every recipe": {"data_layer": "sqlalchemy", "recipes": ALL_RECIPES},
+    "sqlalchemy, postgresql, every recipe": {
+        "data_layer": "sqlalchemy",
+        "database": "postgresql",
+        "recipes": ALL_RECIPES,
+    },
     "python 3.13, other names": {
         "python_version": "3.13",
         "project_name": "Inventory Feed",
@@ -184,8 +191,27 @@ CASES = {
 }
 
 
+# What each data layer brings: SQL and schema.sql, or the models and their migrations.
+DATA_LAYER_FILES = {
+    "dbapi": {"src/{pkg}/schema.sql"},
+    "sqlalchemy": {
+        "src/{pkg}/models.py",
+        "src/{pkg}/migrations/env.py",
+        "src/{pkg}/migrations/script.py.mako",
+        "src/{pkg}/migrations/versions/0001_orders_and_events.py",
+        "src/{pkg}/migrations/versions/0002_notify_new_events.py",
+        "tests/test_models.py",
+        "scripts/bench_data_layers.py",
+    },
+}
+
+
 def expected_files(
-    package: str, recipes: list[str], server: str, database: str = "sqlite"
+    package: str,
+    recipes: list[str],
+    server: str,
+    database: str = "sqlite",
+    data_layer: str = "dbapi",
 ) -> set[str]:
     names = (
         set(BASE_FILES)
@@ -196,6 +222,12 @@ def expected_files(
             f"tests/test_db_{database}.py",
         }
     )
+    names |= DATA_LAYER_FILES[data_layer]
+    if database == "postgresql":
+        # The pool, on the production server; with dbapi, psycopg_pool's.
+        names.add("tests/test_live_db_postgresql.py")
+        if data_layer == "dbapi":
+            names.add("src/{pkg}/pool.py")
     if server == "gunicorn" and {"csv_export", "template_stream", "ndjson", "zip_export"} & set(
         recipes
     ):
@@ -203,6 +235,7 @@ def expected_files(
     for recipe in recipes:
         names |= RECIPE_FILES[recipe]
     names |= {name for name, users in SHARED_FILES.items() if users & set(recipes)}
+    names |= {name for name, pair in PAIR_FILES.items() if pair <= set(recipes)}
     return {name.format(pkg=package) for name in names}
 
 
@@ -314,7 +347,12 @@ def test_rendered_project_passes_its_own_checks(render, answers) -> None:
     assert stored["recipes"] == [recipe for recipe in ALL_RECIPES if recipe in recipes]
 
     files = {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
-    assert files == expected_files(package, recipes, server, answers.get("database", "sqlite"))
+    database, data_layer = answers.get("database", "sqlite"), answers.get("data_layer", "dbapi")
+    assert files == expected_files(package, recipes, server, database, data_layer)
+    # Small modules with one job: none of the app's past 250 lines, no test file past 350.
+    for name, most in (("src", 250), ("tests", 350)):
+        sizes = {path: path.read_text().count("\n") for path in (project / name).rglob("*.py")}
+        assert {str(path): size for path, size in sizes.items() if size > most} == {}
 
     metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
     assert metadata["name"] == stored["project_slug"]
@@ -398,7 +436,7 @@ def test_dockerfile_runs_the_readme_production_command(render, server) -> None:
 @pytest.mark.slow
 def test_postgresql_tests_skip_or_fail_without_a_server(render) -> None:
     project = render(database="postgresql", recipes=["csv_export"])
-    command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests"]
+    command = [*PYTEST, "-rs", "tests"]
     env = {
         **os.environ,
         "PYTHONPATH": str(project / "src"),

@@ -8,11 +8,13 @@ import os
 import re
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tarfile
 import tomllib
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ import yaml
 from copier import VcsRef
 from copier.errors import UserMessageError
 
-from .conftest import TEMPLATE, run, run_project_checks
+from .conftest import PYTEST, TEMPLATE, run, run_project_checks
 from .test_render import expected_files
 
 pytestmark = pytest.mark.slow
@@ -324,15 +326,7 @@ def merge_conflict_hook(project: Path) -> subprocess.CompletedProcess[str]:
 def conflict_check(project: Path) -> subprocess.CompletedProcess[str]:
     """Run the project's own check for update conflicts."""
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_no_conflicts.py",
-        ],
+        [*PYTEST, "tests/test_no_conflicts.py"],
         cwd=project,
         env={**os.environ, "PYTHONPATH": str(project / "src")},
         capture_output=True,
@@ -363,6 +357,39 @@ def test_recipes_are_added_and_removed_by_changing_answers(project: Path) -> Non
     assert not (project / "scripts/bench_exports.py").exists()
     assert not (project / "tests/test_csv_export.py").exists()
     assert (project / "src/sales_reports/sse.py").exists()
+    run_project_checks(project)
+
+
+def flask(project: Path, *args: str) -> str:
+    """Run one of the project's `flask` commands, as its README does, and return the output."""
+    command = [sys.executable, "-m", "flask", "--app", "sales_reports", *args]
+    return run(command, project, PYTHONPATH=str(project / "src")).stdout
+
+
+def test_a_dbapi_project_switches_to_sqlalchemy_and_keeps_its_rows(project: Path) -> None:
+    update(project, vcs_ref="v0.2.0")
+    commit_all(project, "Update to v0.2.0")
+    flask(project, "seed-db", "--rows", "20")
+
+    update(project, vcs_ref=VcsRef.CURRENT, data={"data_layer": "sqlalchemy"})
+
+    assert answers(project)["data_layer"] == "sqlalchemy"
+    package = project / "src/sales_reports"
+    assert not (package / "schema.sql").exists()
+    assert (package / "migrations/versions/0001_orders_and_events.py").exists()
+    # What copier's closing message says to run: the database init-db made is adopted...
+    flask(project, "db", "stamp", "0001")
+    flask(project, "db", "upgrade")
+    # ...as the models describe it (Alembic compares every table, column and type)...
+    assert "No new upgrade operations detected" in flask(project, "db", "check")
+    # ...with its rows.
+    (database,) = project.rglob("sales_reports.sqlite")
+    with closing(sqlite3.connect(database)) as connection:
+        counts = [
+            connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("orders", "events")
+        ]
+    assert counts == [20, 20]
     run_project_checks(project)
 
 
