@@ -168,6 +168,8 @@ class DownloadChecks(StreamChecks):
 
     large: ClassVar[str]
     least_size: ClassVar[int]
+    # Downloads at once that the server takes: DATABASE_MAX_STREAMS on PostgreSQL, a session each.
+    hang_ups: ClassVar[int] = 20
 
     def test_first_bytes_arrive_long_before_the_last(self, live_server: LiveServer) -> None:
         first_byte, total, body, _ = download(live_server, self.large)
@@ -188,6 +190,22 @@ class DownloadChecks(StreamChecks):
             while not live_server.database_sessions():
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
+        assert live_server.database_released()
+
+    def test_clients_that_hang_up_together_release_every_cursor(
+        self, live_server: LiveServer
+    ) -> None:
+        # As a deploy or a flaky network cuts many at once: each client leaves after its first
+        # block, while its stream has a cursor open.
+        assert live_server.database_released()
+        request = f"GET {self.large} HTTP/1.1\r\nHost: test\r\n\r\n".encode()
+        clients = [live_server.send(request) for _ in range(self.hang_ups)]
+        try:
+            for client in clients:
+                assert read_until(client, b"\r\n\r\n", timeout=30).startswith(b"HTTP/1.1 200 ")
+        finally:
+            for client in clients:
+                client.close()
         assert live_server.database_released()
 
     def test_memory_does_not_grow_with_the_download(self, live_server: LiveServer) -> None:
