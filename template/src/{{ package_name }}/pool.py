@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import psycopg
@@ -19,13 +20,17 @@ class RequestPool:
         self._size = size
         self._timeout = timeout
         self._pools: dict[str, Pool] = {}
+        # Two first requests at once (threads, or greenlets that yield while a pool starts)
+        # would each open a pool, and one would never be closed.
+        self._opening = threading.Lock()
 
     def connect(self) -> psycopg.Connection[Any]:
         """A session from the pool; 503 when none comes within the timeout."""
         url = current_app.config["DATABASE_URL"]
-        if url not in self._pools:
-            self._pools[url] = self._open(url)
-        pool = self._pools[url]
+        if (pool := self._pools.get(url)) is None:
+            with self._opening:
+                if (pool := self._pools.get(url)) is None:
+                    pool = self._pools[url] = self._open(url)
         if not pool.get_stats()["pool_size"]:
             # No session yet, or none left (the database went away). A session of its own says
             # at once whether the database answers, and why not, where the pool would keep the
