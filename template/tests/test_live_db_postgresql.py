@@ -5,22 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 
+from tests.fixtures.postgresql import pool_sessions
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.live
-
-
-def pool_sessions(config: Mapping[str, object]) -> dict[int, str]:
-    """The state of each session of the server's pools, by pid."""
-    url = str(config["DATABASE_URL"])
-    name = f"{conninfo_to_dict(url)['application_name']} pool"
-    with psycopg.connect(url) as admin:
-        sql = "SELECT pid, state FROM pg_stat_activity WHERE application_name = %s"
-        return {pid: state for pid, state in admin.execute(sql, (name,))}
 
 
 def healthz(server: LiveServer) -> int:
@@ -38,10 +28,10 @@ def healthz(server: LiveServer) -> int:
 def all_idle(config: Mapping[str, object], timeout: float = 5) -> dict[int, str]:
     """The pool's sessions once none is busy (a request gives its back after the response)."""
     deadline = time.monotonic() + timeout
-    sessions = pool_sessions(config)
+    sessions = dict(pool_sessions(str(config["DATABASE_URL"])))
     while set(sessions.values()) - {"idle"} and time.monotonic() < deadline:
         time.sleep(0.05)
-        sessions = pool_sessions(config)
+        sessions = dict(pool_sessions(str(config["DATABASE_URL"])))
     return sessions
 
 

@@ -38,6 +38,14 @@ Conflict = psycopg.IntegrityError
 Error = psycopg.Error
 
 
+def pool_session_name(url: str, app_name: str) -> str:
+    """The application_name of a pooled session: the URL's own (else the app's), then " pool".
+
+    Named apart from the streams' sessions, which carry the URL's own, in pg_stat_activity.
+    """
+    return f"{conninfo_to_dict(url).get('application_name') or app_name} pool"
+
+
 def connect(*, settings: str = "", own: bool = False) -> Connection:
     """A connection to DATABASE_URL: from this process's pool, or with `settings` or `own` a new
     session of its own; each statement commits on its own, and close() ends or returns it.

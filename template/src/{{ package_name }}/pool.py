@@ -7,8 +7,10 @@ from typing import Any
 
 import psycopg
 from flask import Flask, current_app
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
+
+from .db_postgresql import pool_session_name
 
 Pool = ConnectionPool[psycopg.Connection[Any]]
 
@@ -39,10 +41,8 @@ class RequestPool:
         return pool.getconn(timeout=self._timeout)
 
     def _open(self, url: str) -> Pool:
-        # Its sessions are named apart from the streams' in pg_stat_activity.
-        name = conninfo_to_dict(url).get("application_name") or current_app.name
         return ConnectionPool(
-            make_conninfo(url, application_name=f"{name} pool"),
+            make_conninfo(url, application_name=pool_session_name(url, current_app.name)),
             kwargs={"autocommit": True},
             # Opened as requests need them (none for an app that never queries), closed after
             # 10 idle minutes; close() gives a connection back.
